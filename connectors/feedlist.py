@@ -1,0 +1,102 @@
+"""The feed list: a TOML file of [[feeds]] and an optional [fetch] table."""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from connectors.fetch import FetchPolicy
+
+SEED_FEEDS = Path(__file__).resolve().parent.parent / "seeds" / "feeds.toml"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the problem in one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    url: str
+    name: str | None = None
+
+
+class _Feed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(min_length=1)
+    name: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in ("", "http", "https", "file") and len(scheme) > 1:
+            raise ValueError(f"unsupported scheme {scheme!r}: use http(s), file: or a path")
+        return value
+
+
+class _Fetch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=10.0, gt=0)
+    total_timeout: float = Field(default=30.0, gt=0)
+    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    user_agent: str | None = None
+    concurrency: int = Field(default=8, ge=1, le=64)
+    allow_private_networks: bool = False
+
+
+class _FeedFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    feeds: list[_Feed] = Field(default_factory=list)
+    fetch: _Fetch = Field(default_factory=_Fetch)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedList:
+    path: Path
+    feeds: list[FeedSource]
+    policy: FetchPolicy
+
+
+def _absolute(url: str, base: Path) -> str:
+    """Relative paths are relative to the feed file, so a feed list travels with its fixtures."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https", "file"):
+        return url
+    path = Path(url).expanduser()
+    return (path if path.is_absolute() else (base / path)).resolve().as_uri()
+
+
+def load_feed_list(path: Path, *, env: dict[str, str] | None = None) -> FeedList:
+    env = os.environ if env is None else env
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"feed list not found: {path}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read feed list {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"feed list {path} is not valid TOML: {exc}") from exc
+    try:
+        parsed = _FeedFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"feed list {path}: {where}: {first['msg']}") from exc
+    base = path.resolve().parent
+    feeds, seen = [], set()
+    for feed in parsed.feeds:
+        url = _absolute(feed.url, base)
+        if url not in seen:
+            seen.add(url)
+            feeds.append(FeedSource(url=url, name=feed.name))
+    options = parsed.fetch.model_dump(exclude_none=True)
+    if env.get("NEWSFLOW_ALLOW_PRIVATE_NETWORKS", "") == "1":
+        options["allow_private_networks"] = True
+    known = {f.name for f in fields(FetchPolicy)}
+    return FeedList(path=path, feeds=feeds, policy=FetchPolicy(**{k: v for k, v in options.items() if k in known}))

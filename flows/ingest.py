@@ -1,0 +1,205 @@
+"""The ingestion pass as a Prefect flow. Tasks are thin and work on batches; the body reads
+like the pipeline: feeds -> entries -> pages -> clean articles -> enrich -> dedup/stories -> load."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.feedlist import FeedList
+from connectors.fetch import FetchError, FetchPolicy, fetch_many
+from transforms import dedup, enrich, stories
+from transforms.articles import build_article, entry_url, article_id_for
+from transforms.feeds import conditional_headers, next_feed_state, parse_feed
+from transforms.records import Article, FeedEntry, FeedState, Rejected
+from warehouse import db as wdb
+from warehouse import store
+
+MAX_ATTEMPTS = 3  # a link whose page and feed content failed this often is left alone
+PAGE_BATCH = 200  # articles per fetch/process/load batch: bounded memory, steady commits
+
+
+@dataclass
+class RunSummary:
+    feeds: int = 0
+    feeds_failed: int = 0
+    feeds_unchanged: int = 0
+    entries: int = 0
+    new_entries: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    stories_new: int = 0
+    rejected: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+
+# Network tasks retry; everything else fails loudly on a bug.
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+def fetch_feeds(feed_list: FeedList, previous: dict[str, FeedState]) -> dict:
+    urls = [f.url for f in feed_list.feeds]
+    headers = {u: conditional_headers(previous.get(u)) for u in urls}
+    return fetch_many(urls, feed_list.policy, trusted=True, headers=headers)
+
+
+@task(cache_policy=NO_CACHE)
+def read_feed_states(db_path: Path, urls: list[str]) -> dict[str, FeedState]:
+    with wdb.connect(db_path) as conn:
+        wdb.migrate(conn)
+        return store.feed_states(conn, urls)
+
+
+@task(cache_policy=NO_CACHE)
+def parse_feeds(feed_list: FeedList, fetched: dict, previous: dict[str, FeedState], now: datetime):
+    """Feed bytes -> entries and each feed's new state. A feed that failed or did not change
+    contributes no entries; its state records why."""
+    entries: list[FeedEntry] = []
+    states: list[FeedState] = []
+    for source in feed_list.feeds:
+        result, prev = fetched[source.url], previous.get(source.url)
+        if isinstance(result, FetchError):
+            states.append(next_feed_state(source.url, source.name, prev, status=result.status, error=result.reason, now=now))
+            continue
+        if result.status == 304:
+            states.append(next_feed_state(source.url, source.name, prev, status=result.status, error=None, now=now,
+                                          headers=result.headers, raw=result.content))
+            continue
+        headers = dict(result.headers)
+        if result.content_type:
+            headers.setdefault("content-type", result.content_type)
+        parsed = parse_feed(result.content, feed_url=source.url, headers=headers)
+        state = next_feed_state(source.url, source.name, prev, status=result.status, error=None, now=now,
+                                headers=result.headers, raw=result.content, parsed=parsed)
+        if not parsed.entries and parsed.bozo:
+            state = replace(state, last_error=f"not a feed: {parsed.bozo}"[:500],
+                            consecutive_failures=(prev.consecutive_failures if prev else 0) + 1)
+        states.append(state)
+        entries.extend(parsed.entries)
+    return entries, states
+
+
+@task(cache_policy=NO_CACHE)
+def select_new_entries(db_path: Path, entries: list[FeedEntry]) -> list[FeedEntry]:
+    """Only entries not yet stored get their page fetched; the same link twice is fetched once;
+    a link rejected MAX_ATTEMPTS times is not tried again."""
+    by_id: dict[str, FeedEntry] = {}
+    for entry in entries:
+        by_id.setdefault(article_id_for(entry_url(entry)), entry)
+    with wdb.connect(db_path) as conn:
+        known = store.known_article_ids(conn, list(by_id))
+        given_up = store.given_up_urls(conn, [entry_url(e) for e in by_id.values()], MAX_ATTEMPTS)
+    return [e for aid, e in by_id.items() if aid not in known and entry_url(e) not in given_up]
+
+
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+def fetch_pages(entries: list[FeedEntry], policy: FetchPolicy) -> dict:
+    # Links inside a local fixture feed are local files the operator shipped: trusted.
+    local = [e.url for e in entries if e.url and e.url.startswith("file:") and e.feed_url.startswith("file:")]
+    remote = [e.url for e in entries if e.url and e.url not in set(local)]
+    results = fetch_many(local, policy, trusted=True) if local else {}
+    results.update(fetch_many(remote, policy, trusted=False) if remote else {})
+    return results
+
+
+@task(cache_policy=NO_CACHE)
+def build_articles(entries: list[FeedEntry], pages: dict) -> tuple[list[Article], list[Rejected]]:
+    articles, rejected = [], []
+    for entry in entries:
+        page = pages.get(entry.url) if entry.url else None
+        error = page.reason if isinstance(page, FetchError) else None
+        result = build_article(entry, None if error else page, error)
+        (rejected if isinstance(result, Rejected) else articles).append(result)
+    return articles, rejected
+
+
+@task(cache_policy=NO_CACHE)
+def enrich_articles(articles: list[Article]) -> list[Article]:
+    for article, extra in zip(articles, enrich.enrich_texts([a.text for a in articles])):
+        article.language, article.language_score = extra.language, extra.language_score
+        article.entities, article.keywords, article.word_count = extra.entities, extra.keywords, extra.word_count
+    return articles
+
+
+@task(cache_policy=NO_CACHE)
+def dedup_and_cluster(db_path: Path, articles: list[Article], now: datetime) -> list[Article]:
+    """Duplicates against the batch and the whole stored history (LSH band join), then stories."""
+    if not articles:
+        return articles
+    keys = dedup.band_keys_for([a.text for a in articles])
+    for article, row in zip(articles, keys):
+        article.content_hash = dedup.content_hash(article.text)
+        article.band_keys = row
+    dates = [a.published_at or now for a in articles]
+    with wdb.connect(db_path) as conn:
+        known = store.duplicate_candidates(conn, [a.content_hash for a in articles], [k for row in keys for k in row])
+        members = store.story_members(conn, min(dates) - stories.WINDOW, max(dates) + stories.WINDOW)
+        verdicts = dedup.find_duplicates([(a.article_id, a.text, a.published_at) for a in articles], keys, known, now=now)
+        known_stories = store.stories_of(conn, sorted({v.duplicate_of for v in verdicts.values()}))
+    for article in articles:
+        if (verdict := verdicts.get(article.article_id)) is not None:
+            article.duplicate_of, article.duplicate_kind = verdict.duplicate_of, verdict.kind
+    docs = [stories.StoryDoc(a.article_id, a.text, d, frozenset(e.name for e in a.entities), duplicate_of=a.duplicate_of)
+            for a, d in zip(articles, dates)]
+    assigned = stories.assign_stories(docs, members, known_stories=known_stories)
+    for article in articles:
+        article.story_id = assigned[article.article_id]
+    return articles
+
+
+@task(cache_policy=NO_CACHE)
+def load(db_path: Path, articles, rejected, states, now: datetime) -> store.LoadResult:
+    with wdb.connect(db_path) as conn:
+        wdb.migrate(conn)
+        return store.load_batch(conn, articles, rejected, states, now=now)
+
+
+@flow(name="newsflow-ingest", log_prints=True)
+def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
+    """One pass over every configured feed into the warehouse."""
+    logger = get_run_logger()
+    summary = RunSummary(feeds=len(feed_list.feeds))
+    now = datetime.now(timezone.utc)
+    clock = time.perf_counter()
+
+    previous = read_feed_states(db_path, [f.url for f in feed_list.feeds])
+    fetched = fetch_feeds(feed_list, previous)
+    entries, states = parse_feeds(feed_list, fetched, previous, now)
+    summary.seconds["feeds"] = time.perf_counter() - clock
+    summary.entries = len(entries)
+    summary.feeds_failed = sum(1 for s in states if s.last_error and s.consecutive_failures)
+    summary.feeds_unchanged = sum(1 for r in fetched.values() if not isinstance(r, FetchError) and r.status == 304)
+    summary.failures = [f"{s.url}: {s.last_error}" for s in states if s.last_error and s.consecutive_failures]
+
+    new_entries = select_new_entries(db_path, entries)
+    summary.new_entries = len(new_entries)
+    if not new_entries:  # feed states still need saving
+        load(db_path, [], [], states, now)
+    for start in range(0, len(new_entries), PAGE_BATCH):
+        batch = new_entries[start : start + PAGE_BATCH]
+        clock = time.perf_counter()
+        pages = fetch_pages(batch, feed_list.policy)
+        articles, rejected = build_articles(batch, pages)
+        summary.seconds["fetch+extract"] = summary.seconds.get("fetch+extract", 0) + time.perf_counter() - clock
+        clock = time.perf_counter()
+        articles = enrich_articles(articles)
+        summary.seconds["enrich"] = summary.seconds.get("enrich", 0) + time.perf_counter() - clock
+        clock = time.perf_counter()
+        articles = dedup_and_cluster(db_path, articles, now)
+        summary.seconds["dedup+stories"] = summary.seconds.get("dedup+stories", 0) + time.perf_counter() - clock
+        clock = time.perf_counter()
+        # Feed states go with the last batch: a run that dies earlier leaves them as they were.
+        last = start + PAGE_BATCH >= len(new_entries)
+        result = load(db_path, articles, rejected, states if last else [], now)
+        summary.seconds["load"] = summary.seconds.get("load", 0) + time.perf_counter() - clock
+        summary.inserted += result.inserted
+        summary.rejected += result.rejections
+        summary.duplicates += sum(1 for a in articles if a.duplicate_of)
+        summary.stories_new += len({a.story_id for a in articles if a.story_id == a.article_id})
+    logger.info("ingest done feeds=%d failed=%d entries=%d new=%d inserted=%d duplicates=%d rejected=%d",
+                summary.feeds, summary.feeds_failed, summary.entries, summary.new_entries, summary.inserted,
+                summary.duplicates, summary.rejected)
+    return summary

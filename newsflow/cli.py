@@ -1,0 +1,173 @@
+"""`newsflow`: run the pipeline, query the warehouse, try the extractor on files."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import time
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="newsflow: RSS/Atom feeds -> clean, deduplicated, enriched articles in DuckDB.")
+
+DbOption = typer.Option(None, "--db", help="Warehouse file [default: $NEWSFLOW_DB or ./newsflow.duckdb]")
+FeedsOption = typer.Option(None, "--feeds", help="Feed list (TOML) [default: $NEWSFLOW_FEEDS or the seed fixtures]")
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"newsflow: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def db_path(value: Optional[Path]) -> Path:
+    return value or Path(os.environ.get("NEWSFLOW_DB") or "newsflow.duckdb")
+
+
+def feeds_path(value: Optional[Path]) -> Path:
+    from connectors.feedlist import SEED_FEEDS
+
+    return value or (Path(os.environ["NEWSFLOW_FEEDS"]) if os.environ.get("NEWSFLOW_FEEDS") else SEED_FEEDS)
+
+
+def _prefect_env(verbose: bool) -> None:
+    """Before prefect is imported: no telemetry, quiet logs unless asked."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "newsflow")
+
+
+@app.command()
+def run(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's and the stages' logs")) -> None:
+    """One ingestion pass over every configured feed."""
+    from connectors.feedlist import ConfigError, load_feed_list
+
+    try:
+        feed_list = load_feed_list(feeds_path(feeds))
+    except ConfigError as exc:
+        fail(str(exc))
+    target = db_path(db)
+    if target.parent and not target.parent.exists():
+        fail(f"directory of --db does not exist: {target.parent}")
+    _prefect_env(verbose)
+    from rich.console import Console
+
+    from flows.ingest import ingest
+    from warehouse.db import WarehouseError
+
+    started = time.perf_counter()
+    try:
+        summary = ingest(feed_list, target)
+    except WarehouseError as exc:
+        fail(str(exc), code=1)
+    console = Console(stderr=False, highlight=False)
+    console.print(
+        f"newsflow run: {summary.feeds} feeds ({summary.feeds_failed} failed, {summary.feeds_unchanged} unchanged), "
+        f"{summary.entries} entries, {summary.new_entries} new -> {summary.inserted} articles stored "
+        f"({summary.duplicates} duplicates, {summary.stories_new} new stories), {summary.rejected} rejected; "
+        f"{time.perf_counter() - started:.1f}s -> {target}"
+    )
+    for failure in summary.failures[:20]:
+        console.print(f"  feed failed: {failure}", style="yellow")
+    if len(summary.failures) > 20:
+        console.print(f"  ... and {len(summary.failures) - 20} more (see the feeds table)", style="yellow")
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _jsonable(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    return str(value)
+
+
+@app.command()
+def sql(query: str = typer.Argument(..., help="SQL to run (read-only)"), db: Optional[Path] = DbOption,
+        format: Format = typer.Option(Format.table, "--format", help="table, csv or json")) -> None:
+    """A read-only query against the warehouse."""
+    from warehouse.db import WarehouseError
+    from warehouse.query import run_query
+
+    try:
+        columns, rows = run_query(db_path(db), query)
+    except WarehouseError as exc:
+        fail(str(exc))
+    if format is Format.json:
+        for row in rows:
+            sys.stdout.write(json.dumps(dict(zip(columns, row)), default=_jsonable, ensure_ascii=False) + "\n")
+    elif format is Format.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([[_jsonable(v) if isinstance(v, (datetime, date, list, dict)) else v for v in r] for r in rows])
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*columns, show_lines=False)
+        for row in rows:
+            table.add_row(*["" if v is None else str(v) for v in row])
+        Console().print(table)
+        Console(stderr=True).print(f"{len(rows)} rows", style="dim")
+
+
+@app.command()
+def extract(files: list[Path] = typer.Argument(..., help="Saved HTML or text files"),
+            jsonl: bool = typer.Option(False, "--jsonl", help="One JSON object per file")) -> None:
+    """Run the pipeline's own extraction and cleaning on saved files."""
+    from connectors.fetch import FetchError, FetchPolicy, read_local
+    from transforms.articles import build_article
+    from transforms.enrich import detect_language
+    from transforms.records import FeedEntry, Rejected
+
+    policy = FetchPolicy()
+    failed = 0
+    for path in files:
+        record: dict = {"path": str(path)}
+        try:
+            fetched = read_local(str(path), policy)
+        except FetchError as exc:
+            record["error"] = exc.reason
+            failed += 1
+        else:
+            entry = FeedEntry(feed_url=path.resolve().parent.as_uri(), entry_key=str(path), url=path.resolve().as_uri(),
+                              title=None, published_at=None, content=None, summary=None, author=None)
+            result = build_article(entry, fetched)
+            if isinstance(result, Rejected):
+                record.update(title=None, text="", language=None, published_at=None, rejected=result.reason)
+            else:
+                language, score = detect_language(result.text)
+                record.update(
+                    title=result.title, text=result.text, language=language, language_score=score,
+                    published_at=result.published_at.isoformat() if result.published_at else None,
+                    author=result.author, license=result.license, photo_credit=result.photo_credit,
+                    removed=[{"rule": r.rule, "text": r.text} for r in result.removals],
+                )
+        if jsonl:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            typer.echo(f"== {path}" + (f"  [{record['error']}]" if "error" in record else ""))
+            if record.get("title"):
+                typer.echo(f"# {record['title']}")
+            typer.echo(record.get("text") or f"(no article: {record.get('rejected', record.get('error'))})")
+    if failed == len(files):
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,81 @@
+"""Feed entry + fetched page -> a clean Article, or a Rejected record saying why not."""
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from transforms.clean import clean_text
+from transforms.extract import extract_article, html_to_text
+from transforms.records import Article, Extracted, FeedEntry, Fetched, Rejected
+
+MIN_WORDS = 40  # below this, "text" is a banner, a teaser or a paywall stub, not an article
+_TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ocid", "cmpid", "_ga", "igshid", "ref_src")
+
+
+def canonical_url(url: str) -> str:
+    """Scheme and host lowercased, fragment and tracking parameters dropped, default port gone."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https"):
+        return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path, parts.query, ""))
+    host = (parts.hostname or "").lower()
+    if parts.port and not ((parts.scheme == "http" and parts.port == 80) or (parts.scheme == "https" and parts.port == 443)):
+        host = f"{host}:{parts.port}"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not k.lower().startswith(_TRACKING)]
+    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", urlencode(query), ""))
+
+
+def article_id_for(url: str) -> str:
+    return hashlib.sha256(canonical_url(url).encode()).hexdigest()[:20]
+
+
+def entry_url(entry: FeedEntry) -> str:
+    """Where the article lives; an entry with no link is identified within its feed."""
+    if entry.url:
+        return canonical_url(entry.url)
+    return f"{entry.feed_url}#{entry.entry_key}"
+
+
+def _from_feed(entry: FeedEntry) -> tuple[Extracted, str] | None:
+    for value, source in ((entry.content, "feed_content"), (entry.summary, "feed_summary")):
+        if value:
+            return Extracted(text=html_to_text(value), author=entry.author), source
+    return None
+
+
+def build_article(entry: FeedEntry, page: Fetched | None, page_error: str | None = None) -> Article | Rejected:
+    """Extract and clean the page; when the page gives no article, fall back to the feed's own
+    content. The text source is recorded. Short or empty results are rejected, not stored."""
+    url = entry_url(entry)
+    attempts: list[tuple[Extracted, str]] = []
+    if page is not None:
+        extracted = extract_article(page.content, url=page.final_url, content_type=page.content_type)
+        if extracted is not None:
+            attempts.append((extracted, "page"))
+    if (fallback := _from_feed(entry)) is not None:
+        attempts.append(fallback)
+    reasons = [page_error] if page_error else ([] if page is not None else ["no link and no content"])
+    for extracted, source in attempts:
+        title = entry.title or extracted.title
+        cleaned = clean_text(extracted.text, title=title)
+        words = len(cleaned.text.split())
+        if words < MIN_WORDS:
+            reasons.append(f"{source}: {words} words after cleaning")
+            continue
+        headline = next((r.text for r in cleaned.removals if r.rule == "headline"), None)
+        return Article(
+            article_id=article_id_for(url),
+            url=url,
+            feed_url=entry.feed_url,
+            title=title or headline,
+            text=cleaned.text,
+            published_at=entry.published_at or extracted.published_at,
+            text_source=source,
+            author=cleaned.author or extracted.author or entry.author,
+            license=cleaned.license or extracted.license,
+            photo_credit=cleaned.photo_credit,
+            removals=cleaned.removals,
+        )
+    if page is not None and not attempts:
+        reasons.append("page: no article text found")
+    return Rejected(url=url, stage="extract", reason="; ".join(reasons) or "no text", feed_url=entry.feed_url)

@@ -1,0 +1,272 @@
+"""Remove what is not the article from extracted text; keep what the noise tells as metadata.
+
+Every rule is general (a kind of noise, not a site's string) and works line by line on
+paragraphs, so it applies to trafilatura's output and to plain-text feed content alike.
+Interstitial and UI phrases only match a whole short line: a sentence that merely quotes
+"please wait" is never cut. Every removal is returned with its rule, for the audit table.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from transforms.records import Cleaned, Removal
+
+# Whole-line interstitials: JS/cookie/anti-bot walls and loading banners.
+_INTERSTITIAL = re.compile(
+    r"^(?:no ?script|please wait|loading|just a moment|one moment,? please"
+    r"|checking your browser(?: before accessing)?(?: [\w.-]+)?"
+    r"|javascript is (?:disabled|required|not enabled)(?: in your browser)?"
+    r"|(?:please )?enable javascript(?: (?:in your browser|to (?:continue|view|run) [\w ]{1,40}))?"
+    r"|you need to enable javascript to run this app|this (?:site|page) requires javascript"
+    r"|your browser (?:is out of date|does not support \w+)"
+    r"|we use cookies(?: on this (?:site|website))?|accept (?:all )?cookies)"
+    r"[\s.!…]*$",
+    re.IGNORECASE,
+)
+
+# Icon-font ligatures (Material Icons and friends) that leak into text as words.
+_ICON_WORDS = (
+    "access_time|account_circle|arrow_back|arrow_forward|bookmark_border|calendar_today|"
+    "chat_bubble|chat_bubble_outline|chevron_left|chevron_right|content_copy|date_range|"
+    "expand_less|expand_more|favorite_border|folder_open|keyboard_arrow_down|"
+    "keyboard_arrow_left|keyboard_arrow_right|keyboard_arrow_up|local_offer|location_on|"
+    "mode_comment|navigate_next|open_in_new|query_builder|remove_red_eye|thumb_up|"
+    "visibility|watch_later|schedule|bookmark|favorite|folder|comment|share|star|person|"
+    "event|today|label|print|email|mail|search|menu|close|update|link|home|place"
+)
+# An icon word glued to the label that follows it ("folder_openMore", "access_time3", "starAdd"),
+# or any snake_case token glued likewise.
+_ICON_GLUED = re.compile(rf"(?:\b(?:{_ICON_WORDS})(?=[A-Z0-9])|\b[a-z]+(?:_[a-z]+)+(?=[A-Z0-9]))")
+_ICON_ALONE = re.compile(rf"^(?:(?:{_ICON_WORDS})\b\s*)+$")
+
+# Whole-line UI chrome: share bars, favourites, reading time, comment counters.
+_UI_LINE = re.compile(
+    r"^(?:add to (?:favou?rites|bookmarks|reading list)|share(?: (?:this|on|via) [\w ]{1,30})?"
+    r"|share (?:article|story)|print(?: this)?(?: article)?|tweet|email|comments?(?: \(\d+\))?"
+    r"|\d+ comments?|\d+ min(?:ute)?s? read|listen to (?:this )?article|advertisement|advert"
+    r"|sponsored(?: content)?|follow us(?: on [\w ,&]{1,40})?|skip to (?:main )?content"
+    r"|back to top|toggle navigation|menu|home)[\s.!:…]*$",
+    re.IGNORECASE,
+)
+
+_RELATIVE_TIME = re.compile(r"\b\d+\s+(?:second|minute|hour|day|week|month|year)s?\s+ago\b", re.I)
+
+_BYLINE = re.compile(
+    r"^(?i:by|written by|reporting by|words by|story by)(?:\s*[:\-]\s*|\s+)"
+    r"(?P<who>[A-Z][\w.'’\-]*(?:[ ,&]+(?:and\s+)?[A-Z][\w.'’\-]*){0,7})\s*\.?$"
+)
+_DATELINE = re.compile(
+    r"^(?:published|posted|updated|last updated|first published)(?: on| at)?\s*:?\s+"
+    r"[\w ,:./\-+]{4,60}$",
+    re.IGNORECASE,
+)
+
+_PHOTO_CREDIT = re.compile(
+    r"^(?:(?:above|top|main|featured|header|cover|lead|file)\s+)?"
+    r"(?:photo|image|picture|pic|photograph|illustration|video still)s?"
+    r"(?:\s+(?:credit|courtesy|by|source))?\s*[:\-–—]\s*(?P<credit>.{2,120}?)\.?$",
+    re.IGNORECASE,
+)
+_CREDIT_ONLY = re.compile(
+    r"^\(?(?:photo|image|picture)s?\s+(?:by|credit|courtesy(?: of)?)\s*:?\s*(?P<credit>.{2,100}?)\)?\.?$",
+    re.IGNORECASE,
+)
+
+# "— John Kirby (@PentagonPresSec) June 28, 2021": the attribution of an embedded post.
+_POST_ATTRIBUTION = re.compile(
+    r"^[—–-]{1,2}\s*.{1,80}?\(@\w{1,30}\)\s*(?:on\s+)?"
+    r"(?:\w{3,9}\.? \d{1,2},? \d{4}|\d{1,2} \w{3,9} \d{4}|\d{4}-\d{2}-\d{2})\s*$"
+)
+_POST_LINK = re.compile(r"(?:pic\.twitter\.com/\w+|https?://t\.co/\w+|instagram\.com/p/|https?://\S+)\s*$")
+_BARE_URL = re.compile(r"^(?:https?://|www\.|pic\.twitter\.com/)\S+$")
+
+# A marker that opens a block of links to other articles.
+_RELATED_MARKER = re.compile(
+    r"^(?:more on (?:the|this) (?:topic|story|subject)|read more|read also|also read|see also"
+    r"|related(?: (?:articles?|stories|news|coverage|content|posts?|topics?|reading))?"
+    r"|recommended(?: for you| stories| articles)?|you (?:may|might) also (?:like|be interested in)"
+    r"|more (?:stories|news|articles|from [\w \-]{1,40})|most (?:read|popular|viewed)|trending(?: now)?"
+    r"|don'?t miss|further reading|keep reading|latest news"
+    r"|(?:subscribe|sign up)(?: (?:to|for) [\w' ]{1,50})?(?: newsletter)?"
+    r"|share this (?:article|story|post))\s*[:.…»>\-]*$",
+    re.IGNORECASE,
+)
+_RELATED_INLINE = re.compile(
+    r"^(?:read more|read also|also read|see also|related|watch|listen|more)\s*:\s*\S.{2,200}$",
+    re.IGNORECASE,
+)
+
+_LICENSE_SENTENCE = re.compile(
+    r"(?:licensed under (?:a |the )?(?:creative commons|cc[ -]by)|creative commons attribution"
+    r"|all rights reserved|^(?:copyright|©|\(c\))\s|©\s*\d{4}|copyright \d{4}"
+    r"|may not be (?:re)?(?:published|broadcast|rewritten|redistributed)"
+    r"|(?:this|the) (?:article|story|content) (?:was|is|has been) (?:originally |first )?"
+    r"(?:published|republished) (?:by|on|at|in) )",
+    re.IGNORECASE,
+)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…”\"’])\s+(?=[A-Z“\"‘(©])")
+_TERMINAL = re.compile(r"[.!?…:;”\"’)]$")
+
+HEAD_ZONE = 8  # lines at the top where headlines, crumbs and bylines live
+
+
+def normalize_for_match(text: str) -> str:
+    """Casefolded, accent- and punctuation-insensitive form for comparing short lines."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[^\w\s]", " ", text.casefold())
+    return " ".join(text.split())
+
+
+def split_paragraphs(text: str) -> list[str]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+
+
+def _is_short_label(line: str, max_words: int = 8) -> bool:
+    return len(line.split()) <= max_words and not _TERMINAL.search(line)
+
+
+def _looks_like_headline(line: str) -> bool:
+    words = line.split()
+    return 3 <= len(words) <= 20 and not re.search(r"[!?:;,]$", line) and not line.endswith("”")
+
+
+class _Cleaner:
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.removals: list[Removal] = []
+        self.meta: dict[str, str] = {}
+
+    def drop(self, index: int, rule: str) -> None:
+        self.removals.append(Removal(rule, self.lines[index]))
+        self.lines[index] = ""
+
+    def compact(self) -> None:
+        self.lines = [line for line in self.lines if line]
+
+
+def clean_text(text: str, *, title: str | None = None) -> Cleaned:
+    """Strip interstitials, crumbs, icon words, bylines, credits, embedded posts, related-link
+    blocks, license footers and repeated headlines from article text."""
+    c = _Cleaner(split_paragraphs(text))
+    _drop_line_noise(c)
+    c.compact()
+    headline = _drop_headline(c, title)
+    c.compact()
+    _drop_embedded_posts(c)
+    c.compact()
+    _drop_related_blocks(c)
+    c.compact()
+    _drop_license_footer(c)
+    c.compact()
+    _drop_repeats(c)
+    c.compact()
+    if headline and "title" not in c.meta:
+        c.meta["title"] = headline
+    return Cleaned(
+        text="\n".join(c.lines),
+        removals=c.removals,
+        author=c.meta.get("author"),
+        license=c.meta.get("license"),
+        photo_credit=c.meta.get("photo_credit"),
+    )
+
+
+def _drop_line_noise(c: _Cleaner) -> None:
+    for i, line in enumerate(c.lines):
+        words = len(line.split())
+        if words <= 14 and _INTERSTITIAL.match(line):
+            c.drop(i, "interstitial")
+        elif words <= 12 and (_ICON_ALONE.match(line) or (_ICON_GLUED.search(line) and _is_short_label(line, 12))):
+            c.drop(i, "icon_words")
+        elif words <= 8 and _UI_LINE.match(line):
+            c.drop(i, "ui_chrome")
+        elif words <= 10 and _RELATIVE_TIME.search(line) and _is_short_label(line, 10):
+            c.drop(i, "ui_chrome")
+        elif words <= 12 and (m := _BYLINE.match(line)):
+            c.meta.setdefault("author", m.group("who").strip(" ,"))
+            c.drop(i, "byline")
+        elif words <= 12 and _DATELINE.match(line):
+            c.drop(i, "dateline")
+        elif words <= 20 and ((m := _PHOTO_CREDIT.match(line)) or (m := _CREDIT_ONLY.match(line))):
+            c.meta.setdefault("photo_credit", m.group("credit").strip())
+            c.drop(i, "photo_credit")
+        elif _BARE_URL.match(line):
+            c.drop(i, "bare_link")
+
+
+def _drop_headline(c: _Cleaner, title: str | None) -> str | None:
+    """Drop the headline where the text repeats it near the top, and the short crumb lines
+    (site name, section) that stand before it. Without a title, a short unpunctuated first
+    line followed by a paragraph is taken as the headline."""
+    zone = min(HEAD_ZONE, len(c.lines))
+    target = normalize_for_match(title) if title else None
+    hits = [i for i in range(zone) if target and normalize_for_match(c.lines[i]) == target]
+    if not hits and not title and len(c.lines) > 1:
+        first = c.lines[0]
+        # Only an unpunctuated line: a first sentence ending in "." is the article's.
+        if _looks_like_headline(first) and not first.endswith(".") and len(c.lines[1].split()) > len(first.split()):
+            hits, title = [0], first
+    if not hits:
+        return None
+    for i in range(hits[0]):
+        if _is_short_label(c.lines[i]):
+            c.drop(i, "crumb")
+    for i in hits:
+        c.drop(i, "headline")
+    return title
+
+
+def _drop_embedded_posts(c: _Cleaner) -> None:
+    for i, line in enumerate(c.lines):
+        if not _POST_ATTRIBUTION.match(line):
+            continue
+        c.drop(i, "embedded_post")
+        if i > 0 and c.lines[i - 1] and _POST_LINK.search(c.lines[i - 1]):
+            c.drop(i - 1, "embedded_post")
+
+
+def _drop_related_blocks(c: _Cleaner) -> None:
+    """A related-links marker goes, with the short link titles under it; a real paragraph
+    after it ends the block (a 'Read more' in mid-article does not eat the article)."""
+    i = 0
+    while i < len(c.lines):
+        line = c.lines[i]
+        if len(line.split()) <= 10 and _RELATED_MARKER.match(line):
+            c.drop(i, "related_links")
+            j = i + 1
+            while j < len(c.lines) and len(c.lines[j].split()) <= 16 and not _TERMINAL.search(c.lines[j]):
+                c.drop(j, "related_links")
+                j += 1
+            i = j
+            continue
+        if len(line.split()) <= 30 and _RELATED_INLINE.match(line):
+            c.drop(i, "related_links")
+        i += 1
+
+
+def _drop_license_footer(c: _Cleaner) -> None:
+    """License and copyright sentences at the end of the text, even glued to the last
+    paragraph (a text feed flattens the footer into it)."""
+    while c.lines:
+        last = c.lines[-1]
+        sentences = _SENTENCE_SPLIT.split(last)
+        tail = sentences[-1]
+        if not _LICENSE_SENTENCE.search(tail) or len(tail.split()) > 40:
+            return
+        c.meta.setdefault("license", tail.strip())
+        c.removals.append(Removal("license_footer", tail))
+        rest = last[: len(last) - len(tail)].rstrip()
+        if rest:
+            c.lines[-1] = rest
+        else:
+            c.lines.pop()
+
+
+def _drop_repeats(c: _Cleaner) -> None:
+    """A paragraph repeated right after itself is a rendering artefact, not the article."""
+    for i in range(1, len(c.lines)):
+        if c.lines[i] and c.lines[i] == c.lines[i - 1]:
+            c.drop(i, "repeated_line")

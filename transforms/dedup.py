@@ -1,0 +1,135 @@
+"""Exact and near-duplicate detection: a hash of normalised text, MinHash-LSH band keys for
+candidates (stored in the warehouse, so history is searched with a join), verified on shingles."""
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from datasketch import MinHash
+
+SHINGLE_WORDS = 4
+NUM_PERM = 128
+BANDS = 32
+ROWS = NUM_PERM // BANDS  # 4 rows a band: pairs with Jaccard >= ~0.45 become candidates
+JACCARD_MIN = 0.80
+CONTAINMENT_MIN = 0.90  # a trimmed copy, or one with a paragraph added, is still a copy...
+LENGTH_RATIO_MIN = 0.50  # ...as long as one is at least half the other
+_SEED = 1
+
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-"})
+_NON_WORD = re.compile(r"[^\w\s]")
+
+
+def normalize_text(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(normalize_text(text).encode()).hexdigest()[:32]
+
+
+def shingles(text: str, k: int = SHINGLE_WORDS) -> set[bytes]:
+    words = normalize_text(text).split()
+    if len(words) < k:
+        return {" ".join(words).encode()} if words else set()
+    return {" ".join(words[i : i + k]).encode() for i in range(len(words) - k + 1)}
+
+
+def band_keys_for(texts: list[str]) -> list[list[int]]:
+    """LSH band keys (signed 64-bit) per text: equal keys in any band make a candidate pair."""
+    sets = [shingles(t) or {b""} for t in texts]
+    minhashes = MinHash.bulk(sets, num_perm=NUM_PERM, seed=_SEED)
+    keys = []
+    for mh in minhashes:
+        values = np.asarray(mh.hashvalues, dtype=np.uint64)
+        row = []
+        for band in range(BANDS):
+            digest = hashlib.blake2b(values[band * ROWS : (band + 1) * ROWS].tobytes(), digest_size=8,
+                                     person=struct.pack("<Q", band)).digest()
+            row.append(struct.unpack("<q", digest)[0])
+        keys.append(row)
+    return keys
+
+
+def similarity(a: set[bytes], b: set[bytes]) -> tuple[float, float, float]:
+    """(Jaccard, containment of the smaller in the larger, length ratio)."""
+    if not a or not b:
+        return 0.0, 0.0, 0.0
+    inter = len(a & b)
+    small, large = sorted((len(a), len(b)))
+    return inter / (len(a) + len(b) - inter), inter / small, small / large
+
+
+def is_near_copy(a: set[bytes], b: set[bytes]) -> bool:
+    jaccard, containment, ratio = similarity(a, b)
+    return jaccard >= JACCARD_MIN or (containment >= CONTAINMENT_MIN and ratio >= LENGTH_RATIO_MIN)
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """An article already in the warehouse that may be copied by the batch."""
+
+    article_id: str
+    text: str
+    content_hash: str
+    band_keys: frozenset[int]
+    duplicate_of: str | None
+    order: tuple  # (published_at, ingestion order): earliest first
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    duplicate_of: str
+    kind: str  # exact | near
+
+
+def find_duplicates(
+    batch: list[tuple[str, str, datetime | None]],
+    batch_keys: list[list[int]],
+    known: list[Known],
+    *,
+    now: datetime,
+) -> dict[str, Verdict]:
+    """Batch items (article_id, text, published_at) in arrival order -> verdicts for the copies.
+
+    A copy points at its group's root: the earliest article by published_at, then ingestion.
+    Known articles rank before the batch at equal dates (they were ingested first).
+    """
+    pool: list[Known] = list(known)
+    by_hash: dict[str, Known] = {}
+    for item in sorted(pool, key=lambda k: k.order):
+        by_hash.setdefault(item.content_hash, item)
+    verdicts: dict[str, Verdict] = {}
+    shingle_cache: dict[str, set[bytes]] = {}
+
+    def shingles_of(item_id: str, text: str) -> set[bytes]:
+        if item_id not in shingle_cache:
+            shingle_cache[item_id] = shingles(text)
+        return shingle_cache[item_id]
+
+    order = sorted(range(len(batch)), key=lambda i: (batch[i][2] or now, i))
+    for rank, i in enumerate(order):
+        article_id, text, published = batch[i]
+        digest = content_hash(text)
+        keys = frozenset(batch_keys[i])
+        me = Known(article_id, text, digest, keys, None, (published or now, 1, rank))
+        match = by_hash.get(digest)
+        kind = "exact"
+        if match is None:
+            mine = shingles_of(article_id, text)
+            near = [k for k in pool if k.band_keys & keys and is_near_copy(mine, shingles_of(k.article_id, k.text))]
+            match = min(near, key=lambda k: k.order) if near else None
+            kind = "near"
+        if match is not None:
+            root = match.duplicate_of or match.article_id
+            verdicts[article_id] = Verdict(root, kind)
+            me = Known(article_id, text, digest, keys, root, me.order)
+        pool.append(me)
+        by_hash.setdefault(digest, me)
+    return verdicts

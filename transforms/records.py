@@ -1,0 +1,134 @@
+"""Typed records that flow between the pipeline's stages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One item of a feed, as the feed describes it."""
+
+    feed_url: str
+    entry_key: str  # identity inside the feed: GUID, else link, else title + date
+    url: str | None  # absolute article link, if the entry has one
+    title: str | None
+    published_at: datetime | None
+    content: str | None  # content:encoded / atom content, HTML or text
+    summary: str | None
+    author: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """What a feed document holds: its entries and how well it parsed."""
+
+    feed_url: str
+    title: str | None
+    entries: list[FeedEntry]
+    bozo: str | None  # feedparser's complaint about malformed input, if any
+    ttl_minutes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """Bytes from a URL or a local file, with what the transport said about them."""
+
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    status: int  # HTTP status; 200 for a local file
+    content: bytes
+    content_type: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """Input a stage could not use. Kept in the warehouse, never raised."""
+
+    url: str
+    stage: str
+    reason: str
+    feed_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """Text pulled out of a page or a text file, before cleaning."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    license: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """One piece of text the cleaner dropped, and the rule that dropped it."""
+
+    rule: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    """Article text with the noise removed, and what the noise told us."""
+
+    text: str
+    removals: list[Removal]
+    author: str | None = None
+    license: str | None = None
+    photo_credit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    name: str
+    label: str
+    start_char: int
+    end_char: int
+
+
+@dataclass(slots=True)
+class Article:
+    """An article on its way to the warehouse. Stages fill in their fields in turn."""
+
+    article_id: str
+    url: str
+    feed_url: str
+    title: str | None
+    text: str
+    published_at: datetime | None
+    text_source: str  # page | feed_content | feed_summary
+    author: str | None = None
+    license: str | None = None
+    photo_credit: str | None = None
+    removals: list[Removal] = field(default_factory=list)
+    content_hash: str | None = None
+    language: str | None = None
+    language_score: float | None = None
+    entities: list[Entity] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    word_count: int = 0
+    duplicate_of: str | None = None
+    duplicate_kind: str | None = None  # exact | near
+    story_id: str | None = None
+    band_keys: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A feed's row in the `feeds` table: validators and health after a fetch."""
+
+    url: str
+    name: str | None = None
+    title: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_fetched_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    entries_seen: int | None = None

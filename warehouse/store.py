@@ -1,0 +1,212 @@
+"""Reads the pipeline needs, and the one bulk, idempotent, all-or-nothing load of a batch."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
+
+import duckdb
+import pyarrow as pa
+
+from transforms.dedup import Known
+from transforms.records import Article, FeedState, Rejected
+from transforms.stories import StoryDoc
+
+
+def feed_states(conn: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[str, FeedState]:
+    if not urls:
+        return {}
+    names = [f.name for f in fields(FeedState)]
+    rows = conn.execute(f"SELECT {', '.join(names)} FROM feeds WHERE url IN (SELECT unnest(?))", [urls]).fetchall()
+    return {row[0]: FeedState(**dict(zip(names, row))) for row in rows}
+
+
+def known_article_ids(conn: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    rows = conn.execute("SELECT article_id FROM articles WHERE article_id IN (SELECT unnest(?))", [ids]).fetchall()
+    return {r[0] for r in rows}
+
+
+def given_up_urls(conn: duckdb.DuckDBPyConnection, urls: list[str], max_attempts: int) -> set[str]:
+    if not urls:
+        return set()
+    rows = conn.execute("SELECT url FROM rejections WHERE attempts >= ? AND url IN (SELECT unnest(?))",
+                        [max_attempts, urls]).fetchall()
+    return {r[0] for r in rows}
+
+
+def duplicate_candidates(conn: duckdb.DuckDBPyConnection, hashes: list[str], band_keys: list[int]) -> list[Known]:
+    """Stored articles sharing a content hash or an LSH band key with the batch: a join over
+    the whole history, not an index rebuilt in memory."""
+    conn.register("batch_keys", pa.table({"band_key": pa.array(band_keys, pa.int64())}))
+    conn.register("batch_hashes", pa.table({"content_hash": pa.array(hashes, pa.string())}))
+    try:
+        rows = conn.execute(
+            """
+            WITH hits AS (
+                SELECT DISTINCT b.article_id FROM article_bands b JOIN batch_keys k USING (band_key)
+                UNION
+                SELECT a.article_id FROM articles a JOIN batch_hashes h USING (content_hash)
+            )
+            SELECT a.article_id, a.text, a.content_hash, a.duplicate_of,
+                   coalesce(a.published_at, a.ingested_at) AS ts, a.ingested_at,
+                   list(b.band_key) AS keys
+            FROM articles a JOIN hits USING (article_id)
+            LEFT JOIN article_bands b USING (article_id)
+            GROUP BY ALL
+            """
+        ).fetchall()
+    finally:
+        conn.unregister("batch_keys")
+        conn.unregister("batch_hashes")
+    return [
+        Known(article_id=r[0], text=r[1], content_hash=r[2], duplicate_of=r[3],
+              band_keys=frozenset(k for k in r[6] if k is not None), order=(r[4], 0, r[5]))
+        for r in rows
+    ]
+
+
+def story_members(conn: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+                  per_story: int = 25) -> list[StoryDoc]:
+    """Original articles of the stories active in [start, end], most recent members first."""
+    rows = conn.execute(
+        """
+        WITH active AS (SELECT story_id FROM stories WHERE last_seen >= ? AND first_seen <= ?),
+        members AS (
+            SELECT a.article_id, a.text, coalesce(a.published_at, a.ingested_at) AS ts, a.story_id,
+                   row_number() OVER (PARTITION BY a.story_id ORDER BY coalesce(a.published_at, a.ingested_at) DESC) AS rn
+            FROM articles a JOIN active USING (story_id)
+            WHERE a.duplicate_of IS NULL
+        )
+        SELECT m.article_id, m.text, m.ts, m.story_id,
+               list(DISTINCT e.name) FILTER (WHERE e.name IS NOT NULL) AS names
+        FROM members m LEFT JOIN entities e USING (article_id)
+        WHERE m.rn <= ?
+        GROUP BY ALL
+        """,
+        [start, end, per_story],
+    ).fetchall()
+    return [StoryDoc(article_id=r[0], text=r[1], published_at=r[2], story_id=r[3], entity_names=frozenset(r[4] or []))
+            for r in rows]
+
+
+def stories_of(conn: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = conn.execute("SELECT article_id, story_id FROM articles WHERE article_id IN (SELECT unnest(?))", [ids]).fetchall()
+    return dict(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    inserted: int
+    already_stored: int
+    rejections: int
+
+
+_ARTICLE_COLUMNS = {
+    "article_id": pa.string(), "url": pa.string(), "feed_url": pa.string(), "title": pa.string(),
+    "text": pa.string(), "published_at": pa.timestamp("us", tz="UTC"), "language": pa.string(),
+    "language_score": pa.float64(), "duplicate_of": pa.string(), "duplicate_kind": pa.string(),
+    "story_id": pa.string(), "text_source": pa.string(), "author": pa.string(), "license": pa.string(),
+    "photo_credit": pa.string(), "content_hash": pa.string(), "word_count": pa.int32(),
+    "reading_minutes": pa.float64(), "keywords": pa.list_(pa.string()), "entry_key": pa.string(),
+}
+
+
+def _articles_table(articles: list[Article]) -> pa.Table:
+    columns = {name: [] for name in _ARTICLE_COLUMNS}
+    for a in articles:
+        row = {f: getattr(a, f, None) for f in _ARTICLE_COLUMNS}
+        row["reading_minutes"] = round(a.word_count / 230, 1)
+        for name in columns:
+            columns[name].append(row[name])
+    return pa.table({n: pa.array(v, t) for (n, t), v in zip(_ARTICLE_COLUMNS.items(), columns.values())})
+
+
+def load_batch(conn: duckdb.DuckDBPyConnection, articles: list[Article], rejections: list[Rejected],
+               states: list[FeedState], *, now: datetime) -> LoadResult:
+    """Append a batch in one transaction: all of it is visible, or none. Articles already stored
+    (same article_id) are skipped by an anti-join, so re-loading a batch adds nothing."""
+    staging = {
+        "staging_articles": _articles_table(articles),
+        "staging_entities": pa.table({
+            "article_id": [a.article_id for a in articles for _ in a.entities],
+            "name": [e.name for a in articles for e in a.entities],
+            "label": [e.label for a in articles for e in a.entities],
+            "start_char": pa.array([e.start_char for a in articles for e in a.entities], pa.int32()),
+            "end_char": pa.array([e.end_char for a in articles for e in a.entities], pa.int32()),
+        }),
+        "staging_removals": pa.table({
+            "article_id": [a.article_id for a in articles for _ in a.removals],
+            "rule": [r.rule for a in articles for r in a.removals],
+            "text": [r.text for a in articles for r in a.removals],
+        }),
+        "staging_bands": pa.table({
+            "band_key": pa.array([k for a in articles for k in a.band_keys], pa.int64()),
+            "article_id": [a.article_id for a in articles for _ in a.band_keys],
+        }),
+        "staging_rejections": pa.table({
+            "url": [r.url for r in rejections], "feed_url": [r.feed_url for r in rejections],
+            "stage": [r.stage for r in rejections], "reason": [r.reason for r in rejections],
+        }, schema=pa.schema([("url", pa.string()), ("feed_url", pa.string()), ("stage", pa.string()), ("reason", pa.string())])),
+        "staging_feeds": _feeds_table(states),
+    }
+    for name, table in staging.items():
+        conn.register(name, table)
+    try:
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            result = _load(conn, now)
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        for name in staging:
+            conn.unregister(name)
+    return result
+
+
+def _feeds_table(states: list[FeedState]) -> pa.Table:
+    names = [f.name for f in fields(FeedState)]
+    types = {"last_fetched_at": pa.timestamp("us", tz="UTC"), "last_status": pa.int32(),
+             "consecutive_failures": pa.int32(), "entries_seen": pa.int32()}
+    rows = [asdict(s) for s in states]
+    return pa.table({n: pa.array([r[n] for r in rows], types.get(n, pa.string())) for n in names})
+
+
+def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
+    conn.execute("""
+        CREATE OR REPLACE TEMP TABLE new_ids AS
+        SELECT DISTINCT ON (article_id) article_id FROM staging_articles s
+        WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.article_id = s.article_id)
+    """)
+    inserted = conn.execute("SELECT count(*) FROM new_ids").fetchone()[0]
+    total = conn.execute("SELECT count(DISTINCT article_id) FROM staging_articles").fetchone()[0]
+    conn.execute("""
+        INSERT INTO articles BY NAME
+        SELECT DISTINCT ON (s.article_id) s.*, current_timestamp AS ingested_at
+        FROM staging_articles s SEMI JOIN new_ids USING (article_id)
+    """)
+    for table in ("entities", "removals"):
+        conn.execute(f"INSERT INTO {table} BY NAME SELECT s.* FROM staging_{table} s SEMI JOIN new_ids USING (article_id)")
+    conn.execute("INSERT INTO article_bands BY NAME SELECT DISTINCT s.* FROM staging_bands s SEMI JOIN new_ids USING (article_id)")
+    conn.execute("""
+        INSERT OR REPLACE INTO stories
+        SELECT story_id, min(coalesce(published_at, ingested_at)), max(coalesce(published_at, ingested_at)),
+               count(*), arg_min(title, coalesce(published_at, ingested_at)) FILTER (WHERE title IS NOT NULL)
+        FROM articles
+        WHERE story_id IN (SELECT DISTINCT story_id FROM staging_articles SEMI JOIN new_ids USING (article_id))
+        GROUP BY story_id
+    """)
+    conn.execute("""
+        INSERT INTO rejections (url, feed_url, stage, reason, first_seen_at, last_seen_at)
+        SELECT DISTINCT ON (url) url, feed_url, stage, reason, ?, ? FROM staging_rejections
+        ON CONFLICT (url) DO UPDATE SET stage = excluded.stage, reason = excluded.reason,
+            last_seen_at = excluded.last_seen_at, attempts = rejections.attempts + 1
+    """, [now, now])
+    conn.execute("DELETE FROM rejections WHERE url IN (SELECT url FROM articles SEMI JOIN new_ids USING (article_id))")
+    conn.execute("INSERT OR REPLACE INTO feeds BY NAME SELECT * FROM staging_feeds")
+    rejected = conn.execute("SELECT count(*) FROM staging_rejections").fetchone()[0]
+    return LoadResult(inserted=inserted, already_stored=total - inserted, rejections=rejected)
