@@ -58,8 +58,6 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
     if target.parent and not target.parent.exists():
         fail(f"directory of --db does not exist: {target.parent}")
     _prefect_env(verbose)
-    from rich.console import Console
-
     from flows.ingest import ingest
     from warehouse.db import WarehouseError
 
@@ -68,17 +66,16 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
         summary = ingest(feed_list, target)
     except WarehouseError as exc:
         fail(str(exc), code=1)
-    console = Console(stderr=False, highlight=False)
-    console.print(
+    typer.echo(
         f"newsflow run: {summary.feeds} feeds ({summary.feeds_failed} failed, {summary.feeds_unchanged} unchanged), "
         f"{summary.entries} entries, {summary.new_entries} new -> {summary.inserted} articles stored "
         f"({summary.duplicates} duplicates, {summary.stories_new} new stories), {summary.rejected} rejected; "
         f"{time.perf_counter() - started:.1f}s -> {target}"
     )
     for failure in summary.failures[:20]:
-        console.print(f"  feed failed: {failure}", style="yellow")
+        typer.echo(f"  feed failed: {failure}")
     if len(summary.failures) > 20:
-        console.print(f"  ... and {len(summary.failures) - 20} more (see the feeds table)", style="yellow")
+        typer.echo(f"  ... and {len(summary.failures) - 20} more (see the feeds table)")
 
 
 class Format(str, Enum):

@@ -75,7 +75,8 @@ def parse_feed(
             )
         )
     bozo = None
-    if parsed.get("bozo"):
+    # A missing or non-XML Content-Type is no fault of the document.
+    if parsed.get("bozo") and not isinstance(parsed.get("bozo_exception"), feedparser.NonXMLContentType):
         bozo = f"{type(parsed.get('bozo_exception')).__name__}: {parsed.get('bozo_exception')}"[:500]
     ttl = parsed.feed.get("ttl")
     try:

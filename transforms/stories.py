@@ -50,6 +50,14 @@ def _entity_overlap(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+def _pair_score(a: StoryDoc, b: StoryDoc, vectors) -> float:
+    """Text cosine, blended with entity overlap when both sides have entities."""
+    cosine = _cosine(vectors[a.article_id], vectors[b.article_id])
+    if not (a.entity_names and b.entity_names):
+        return cosine
+    return (1 - ENTITY_WEIGHT) * cosine + ENTITY_WEIGHT * _entity_overlap(a.entity_names, b.entity_names)
+
+
 def assign_stories(batch: list[StoryDoc], members: list[StoryDoc], *, known_stories: dict[str, str] | None = None,
                    window: timedelta = WINDOW, threshold: float = THRESHOLD) -> dict[str, str]:
     """article_id -> story_id for the batch, taken in published order. A new story's id is the
@@ -89,11 +97,7 @@ def _best_story(doc, stories, vectors, window, threshold) -> str | None:
         if not active:
             continue
         recent = active[-MAX_MEMBERS:]
-        score = sum(
-            (1 - ENTITY_WEIGHT) * _cosine(vectors[doc.article_id], vectors[m.article_id])
-            + ENTITY_WEIGHT * _entity_overlap(doc.entity_names, m.entity_names)
-            for m in recent
-        ) / len(recent)
+        score = sum(_pair_score(doc, m, vectors) for m in recent) / len(recent)
         if score >= best_score:
             best, best_score = story_id, score
     return best

@@ -114,6 +114,19 @@ _ARTICLE_COLUMNS = {
 }
 
 
+_ENTITY_SCHEMA = pa.schema([("article_id", pa.string()), ("name", pa.string()), ("label", pa.string()),
+                            ("start_char", pa.int32()), ("end_char", pa.int32())])
+_REMOVAL_SCHEMA = pa.schema([("article_id", pa.string()), ("rule", pa.string()), ("text", pa.string())])
+_BAND_SCHEMA = pa.schema([("band_key", pa.int64()), ("article_id", pa.string())])
+_REJECTION_SCHEMA = pa.schema([("url", pa.string()), ("feed_url", pa.string()), ("stage", pa.string()), ("reason", pa.string())])
+
+
+def _table(schema: pa.Schema, rows: list[tuple]) -> pa.Table:
+    """Rows -> an Arrow table with a fixed schema (an empty batch must not turn columns into nulls)."""
+    columns = list(zip(*rows)) if rows else [[] for _ in schema]
+    return pa.table([pa.array(list(c), f.type) for c, f in zip(columns, schema)], schema=schema)
+
+
 def _articles_table(articles: list[Article]) -> pa.Table:
     columns = {name: [] for name in _ARTICLE_COLUMNS}
     for a in articles:
@@ -130,26 +143,11 @@ def load_batch(conn: duckdb.DuckDBPyConnection, articles: list[Article], rejecti
     (same article_id) are skipped by an anti-join, so re-loading a batch adds nothing."""
     staging = {
         "staging_articles": _articles_table(articles),
-        "staging_entities": pa.table({
-            "article_id": [a.article_id for a in articles for _ in a.entities],
-            "name": [e.name for a in articles for e in a.entities],
-            "label": [e.label for a in articles for e in a.entities],
-            "start_char": pa.array([e.start_char for a in articles for e in a.entities], pa.int32()),
-            "end_char": pa.array([e.end_char for a in articles for e in a.entities], pa.int32()),
-        }),
-        "staging_removals": pa.table({
-            "article_id": [a.article_id for a in articles for _ in a.removals],
-            "rule": [r.rule for a in articles for r in a.removals],
-            "text": [r.text for a in articles for r in a.removals],
-        }),
-        "staging_bands": pa.table({
-            "band_key": pa.array([k for a in articles for k in a.band_keys], pa.int64()),
-            "article_id": [a.article_id for a in articles for _ in a.band_keys],
-        }),
-        "staging_rejections": pa.table({
-            "url": [r.url for r in rejections], "feed_url": [r.feed_url for r in rejections],
-            "stage": [r.stage for r in rejections], "reason": [r.reason for r in rejections],
-        }, schema=pa.schema([("url", pa.string()), ("feed_url", pa.string()), ("stage", pa.string()), ("reason", pa.string())])),
+        "staging_entities": _table(_ENTITY_SCHEMA, [(a.article_id, e.name, e.label, e.start_char, e.end_char)
+                                                    for a in articles for e in a.entities]),
+        "staging_removals": _table(_REMOVAL_SCHEMA, [(a.article_id, r.rule, r.text) for a in articles for r in a.removals]),
+        "staging_bands": _table(_BAND_SCHEMA, [(k, a.article_id) for a in articles for k in a.band_keys]),
+        "staging_rejections": _table(_REJECTION_SCHEMA, [(r.url, r.feed_url, r.stage, r.reason) for r in rejections]),
         "staging_feeds": _feeds_table(states),
     }
     for name, table in staging.items():

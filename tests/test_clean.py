@@ -1,0 +1,109 @@
+"""Cleaning rules: each kind of noise goes, the article's own sentences stay."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import SEEDS
+from transforms.clean import clean_text
+
+BODY = (
+    "The council approved the budget on Tuesday after a long debate about school funding.\n"
+    "Opposition members said the plan would leave rural districts short of teachers next year."
+)
+
+
+@pytest.mark.parametrize(
+    "noise, rule",
+    [
+        ("No Script", "interstitial"),
+        ("Please Wait...", "interstitial"),
+        ("JavaScript is disabled in your browser", "interstitial"),
+        ("Checking your browser before accessing example.org", "interstitial"),
+        ("folder_openMore from Politics access_time2 hours ago", "icon_words"),
+        ("starAdd to favorites", "icon_words"),
+        ("Share this article", "ui_chrome"),
+        ("5 min read", "ui_chrome"),
+        ("By Jane Doe", "byline"),
+        ("Published: 12 March 2024, 10:15", "dateline"),
+        ("Photo: Jane Doe/Reuters", "photo_credit"),
+        ("Above photo: Roberto Schmidt/AFP.", "photo_credit"),
+        ("https://example.org/some/link", "bare_link"),
+    ],
+)
+def test_noise_line_is_removed_and_body_kept(noise: str, rule: str) -> None:
+    cleaned = clean_text(f"{noise}\n{BODY}")
+    assert cleaned.text == BODY
+    assert [r.rule for r in cleaned.removals] == [rule]
+
+
+def test_quoted_interstitial_words_in_a_sentence_are_kept() -> None:
+    text = 'The minister told reporters to "please wait" for the inquiry.\nHe said: No script was agreed.\n' + BODY
+    assert clean_text(text).text == text
+
+
+def test_license_footer_glued_to_last_paragraph_becomes_metadata() -> None:
+    text = BODY + " All content by Example News is licensed under a Creative Commons Attribution 4.0 International License."
+    cleaned = clean_text(text)
+    assert cleaned.text == BODY
+    assert cleaned.license.startswith("All content by Example News")
+
+
+def test_embedded_post_and_attribution_removed() -> None:
+    text = (BODY + "\nWe are on the scene now. pic.twitter.com/AbC123\n— Jane Roe (@janeroe) March 3, 2024\n"
+            "The mayor is expected to respond on Friday, officials said.")
+    cleaned = clean_text(text)
+    assert "pic.twitter.com" not in cleaned.text and "@janeroe" not in cleaned.text
+    assert cleaned.text.endswith("officials said.")
+    assert [r.rule for r in cleaned.removals] == ["embedded_post", "embedded_post"]
+
+
+def test_related_block_removed_but_not_following_paragraph() -> None:
+    text = BODY + "\nRead more:\nCouncil votes on housing\nSchools face cuts\nThe vote is final, the clerk said."
+    cleaned = clean_text(text)
+    assert cleaned.text == BODY + "\nThe vote is final, the clerk said."
+
+
+def test_headline_repeated_and_crumbs_before_it_removed() -> None:
+    text = "Example Telegram\nCouncil passes budget\nCouncil passes budget\n" + BODY
+    cleaned = clean_text(text, title="Council passes budget")
+    assert cleaned.text == BODY
+    assert [r.rule for r in cleaned.removals] == ["crumb", "headline", "headline"]
+
+
+def test_first_sentence_is_not_mistaken_for_a_headline() -> None:
+    text = "By the way, I said please wait.\n" + BODY
+    assert clean_text(text).text == text
+
+
+def _seed(prefix: str) -> str:
+    return next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+def test_seed_002_interstitial_crumbs_icons_byline_gone_body_kept() -> None:
+    source = _seed("002")
+    cleaned = clean_text(source, title="Pentagon Claims Airstrikes against Iraqi Resistance Groups along Syria Border")
+    for noise in ("No Script", "Please Wait", "Al-Ahed Telegram", "folder_open", "access_time", "Add to favorites",
+                  "By Staff", "Pentagon Claims Airstrikes"):
+        assert noise not in cleaned.text
+    assert cleaned.author == "Staff, Agencies"
+    assert cleaned.text.startswith("The United States claimed responsibility")
+    assert cleaned.text.endswith("Washington’s most treasured ally.")
+    noise_lines = 8  # banner x2, site crumb, headline x2, two icon-word lines, byline
+    assert len(cleaned.text.split("\n")) == len([l for l in source.split("\n") if l.strip()]) - noise_lines
+
+
+def test_seed_004_posts_and_more_on_topic_gone_paragraphs_kept() -> None:
+    source = _seed("004")
+    cleaned = clean_text(source)
+    for noise in ("t.co/", "pic.twitter.com", "@PentagonPresSec", "@Archer83Able", "MORE ON THE TOPIC"):
+        assert noise not in cleaned.text
+    assert "Popular Mobilization Forces (PMF)" in cleaned.text
+    assert len(cleaned.text.split("\n")) == len(source.strip().split("\n")) - 5
+
+
+def test_seed_003_photo_credit_is_metadata_and_subheadline_kept() -> None:
+    cleaned = clean_text(_seed("003"), title="US carries out major bombing in Iraq, Syria")
+    assert cleaned.photo_credit == "Roberto Schmidt/AFP"
+    assert "Above photo" not in cleaned.text
+    assert "Iraq Denies Washington Notified Goverment Prior To Deadly Overnight Attack." in cleaned.text
+    assert cleaned.text.startswith("The airstrikes came in response")

@@ -1,0 +1,166 @@
+"""End to end through the real `newsflow` command, Prefect engine and DuckDB file."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from werkzeug import Response
+
+from tests.conftest import SEEDS, newsflow
+from warehouse.query import run_query
+
+SEED_NOISE = ["No Script", "Please Wait", "Al-Ahed Telegram", "folder_open", "access_time", "Add to favorites",
+              "By Staff, Agencies", "Creative Commons", "Above photo", "pic.twitter.com", "t.co/", "@PentagonPresSec",
+              "MORE ON THE TOPIC"]
+
+
+def q(db, sql):
+    return run_query(db, sql)[1]
+
+
+def test_seed_run_meets_the_seed_expectations_and_rerun_adds_nothing(db) -> None:
+    first = newsflow("run", "--db", str(db))
+    assert first.returncode == 0, first.stderr
+    assert "5 articles stored" in first.stdout
+
+    rows = {r[0][:3]: r[1:] for r in q(db, """
+        SELECT regexp_extract(url, '(\\d{3})_[0-9a-f]+\\.txt$', 1), article_id, duplicate_of, story_id, language,
+               text, author, license, photo_credit
+        FROM articles""")}
+    assert sorted(rows) == ["000", "001", "002", "003", "004"]
+    ids = {k: v[0] for k, v in rows.items()}
+    dup = {k: v[1] for k, v in rows.items()}
+    assert (dup["001"], dup["000"]) in ((ids["000"], None), (None, ids["001"]))
+    assert [k for k, v in dup.items() if v] in (["001"], ["000"])
+    story = {k: v[2] for k, v in rows.items()}
+    assert story["000"] == story["001"] == story["002"] == story["004"] != story["003"]
+    assert {v[3] for v in rows.values()} == {"en"}
+    for key, (_, _, _, _, text, *_rest) in rows.items():
+        for noise in SEED_NOISE:
+            assert noise not in text, (key, noise)
+    assert rows["002"][5] == "Staff, Agencies"
+    assert "Mehr News Agency" in rows["001"][6]
+    assert rows["003"][7] == "Roberto Schmidt/AFP"
+    # every paragraph of the article itself is kept
+    assert rows["003"][4].count("\n") + 1 == len([l for l in next(SEEDS.glob("003_*.txt")).read_text().split("\n") if l.strip()]) - 2
+    entities = set(q(db, "SELECT name, label FROM entities"))
+    assert ("Joe Biden", "PERSON") in entities and ("Pentagon", "ORG") in entities
+    assert q(db, "SELECT count(*) FROM stories") == [(2,)]
+    assert {r[0] for r in q(db, "SELECT DISTINCT rule FROM removals")} >= {
+        "interstitial", "icon_words", "byline", "license_footer", "photo_credit", "embedded_post", "related_links", "headline"}
+
+    before = q(db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM entities), (SELECT count(*) FROM removals),"
+                   " (SELECT count(*) FROM article_bands), (SELECT max(ingested_at) FROM articles)")
+    second = newsflow("run", "--db", str(db))
+    assert second.returncode == 0, second.stderr
+    assert "0 new -> 0 articles stored" in second.stdout
+    assert q(db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM entities), (SELECT count(*) FROM removals),"
+                 " (SELECT count(*) FROM article_bands), (SELECT max(ingested_at) FROM articles)") == before
+
+
+PARAS = [
+    "The city council of Riverton approved a new budget on Tuesday after a debate that lasted well into the night.",
+    "Council members voted seven to two in favour of the plan, which raises spending on schools and public transport.",
+    "Mayor Anna Lindqvist said the budget was the most ambitious in a decade and thanked residents for their patience.",
+    "Opposition members warned that the plan relies on optimistic forecasts of tax revenue from new housing projects.",
+]
+
+
+def html_page(title: str, paras: list[str]) -> str:
+    body = "".join(f"<p>{p}</p>" for p in paras)
+    return (f"<html><head><title>{title}</title></head><body><nav><a href='/'>Home</a> | <a href='/news'>News</a></nav>"
+            f"<article><h1>{title}</h1><p class='byline'>By Jane Doe</p>{body}</article>"
+            "<footer>© 2024 Riverton Daily. All rights reserved.</footer></body></html>")
+
+
+def rss(base: str) -> str:
+    content = "".join(f"<p>{p}</p>" for p in reversed(PARAS))
+    return f"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>Riverton Daily</title>
+<item><guid>r1</guid><title>Council approves budget</title><link>{base}/news/budget?utm_source=rss</link>
+  <pubDate>Tue, 02 Jan 2024 10:00:00 GMT</pubDate></item>
+<item><guid>r2</guid><title>Budget: what changes</title><link>{base}/news/gone</link>
+  <pubDate>Tue, 02 Jan 2024 12:00:00 GMT</pubDate><content:encoded><![CDATA[{content}]]></content:encoded></item>
+<item><guid>r3</guid><title>Please wait page</title><link>{base}/news/wall</link><pubDate>Tue, 02 Jan 2024 13:00:00 GMT</pubDate></item>
+</channel></rss>"""
+
+
+@pytest.fixture
+def news_site(httpserver):
+    base = httpserver.url_for("").rstrip("/")
+    feed = rss(base)
+
+    def feed_handler(request):
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response("", status=304)
+        return Response(feed, content_type="application/rss+xml", headers={"ETag": '"v1"'})
+
+    httpserver.expect_request("/feed.xml").respond_with_handler(feed_handler)
+    httpserver.expect_request("/news/budget").respond_with_data(html_page("Council approves budget", PARAS), content_type="text/html")
+    httpserver.expect_request("/news/gone").respond_with_data("not here", status=404)
+    httpserver.expect_request("/news/wall").respond_with_data(
+        "<html><body><noscript>No Script</noscript><div>Please Wait...</div></body></html>", content_type="text/html")
+    httpserver.expect_request("/broken.xml").respond_with_data("boom", status=500)
+    httpserver.expect_request("/garbage.xml").respond_with_data(b"\x89PNG\r\n\x1a\n\x00\x00binary", content_type="text/html")
+    return httpserver
+
+
+def write_feeds(tmp_path, server) -> str:
+    path = tmp_path / "feeds.toml"
+    path.write_text("\n".join(f'[[feeds]]\nurl = "{server.url_for(p)}"\n' for p in ("/feed.xml", "/broken.xml", "/garbage.xml"))
+                    + '[[feeds]]\nurl = "http://127.0.0.1:9/refused.xml"\n' + "[fetch]\nread_timeout = 3\ntotal_timeout = 5\n")
+    return str(path)
+
+
+def test_http_feeds_pages_failures_and_conditional_rerun(tmp_path, db, news_site) -> None:
+    feeds = write_feeds(tmp_path, news_site)
+    result = newsflow("run", "--feeds", feeds, "--db", str(db), env={"NEWSFLOW_ALLOW_PRIVATE_NETWORKS": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "3 failed" in result.stdout
+
+    articles = q(db, "SELECT url, text_source, title, author, text FROM articles ORDER BY published_at")
+    assert [(a[0].rsplit("/", 1)[1], a[1]) for a in articles] == [("budget", "page"), ("gone", "feed_content")]
+    assert articles[0][4].split("\n") == PARAS and articles[0][3] == "Jane Doe"
+    assert articles[1][4].split("\n") == list(reversed(PARAS))
+    assert q(db, "SELECT count(DISTINCT story_id) FROM articles") == [(1,)]
+    rejected = q(db, "SELECT url, stage FROM rejections")
+    assert [(r[0].rsplit("/", 1)[1], r[1]) for r in rejected] == [("wall", "extract")]
+    feeds_rows = {r[0].rsplit("/", 1)[1]: r[1:] for r in q(db, "SELECT url, last_status, last_error, consecutive_failures, etag FROM feeds")}
+    assert feeds_rows["feed.xml"] == (200, None, 0, '"v1"')
+    assert feeds_rows["broken.xml"][0] == 500 and feeds_rows["broken.xml"][2] == 1
+    assert feeds_rows["garbage.xml"][1].startswith("not a feed") and feeds_rows["garbage.xml"][2] == 1
+    assert feeds_rows["refused.xml"][1] and feeds_rows["refused.xml"][2] == 1
+
+    again = newsflow("run", "--feeds", feeds, "--db", str(db), env={"NEWSFLOW_ALLOW_PRIVATE_NETWORKS": "1"})
+    assert again.returncode == 0, again.stderr
+    assert "1 unchanged" in again.stdout and "0 articles stored" in again.stdout
+    assert q(db, "SELECT url, consecutive_failures FROM feeds WHERE url LIKE '%broken.xml'")[0][1] == 2
+    assert q(db, "SELECT count(*) FROM articles") == [(2,)]
+
+
+def test_links_to_private_addresses_are_not_fetched_by_default(tmp_path, db, news_site) -> None:
+    result = newsflow("run", "--feeds", write_feeds(tmp_path, news_site), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    # the feed itself was configured (trusted); its loopback links were not followed
+    assert q(db, "SELECT text_source FROM articles") == [("feed_content",)]
+    reasons = [r[0] for r in q(db, "SELECT reason FROM rejections")]
+    assert reasons and all("not public" in r for r in reasons)
+    assert not [line for line in news_site.log if line[0].path.startswith("/news/")]
+
+
+def test_cli_contract(tmp_path, db) -> None:
+    missing = newsflow("run", "--feeds", str(tmp_path / "nope.toml"), "--db", str(db))
+    assert missing.returncode == 2 and "feed list not found" in missing.stderr and len(missing.stderr.strip().splitlines()) == 1
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[feeds]]\nurl = "gopher://x"\n')
+    invalid = newsflow("run", "--feeds", str(bad), "--db", str(db))
+    assert invalid.returncode == 2 and "unsupported scheme" in invalid.stderr
+    no_db = newsflow("sql", "SELECT 1", "--db", str(db))
+    assert no_db.returncode == 2 and "no warehouse" in no_db.stderr
+
+    extracted = newsflow("extract", *map(str, sorted(SEEDS.glob("00[24]_*.txt"))), "--jsonl")
+    assert extracted.returncode == 0, extracted.stderr
+    records = [json.loads(line) for line in extracted.stdout.splitlines()]
+    assert [set(r) >= {"path", "title", "text", "language", "published_at"} for r in records] == [True, True]
+    assert records[0]["language"] == "en" and "Please Wait" not in records[0]["text"]
+    assert "pic.twitter.com" not in records[1]["text"]

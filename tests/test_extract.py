@@ -1,0 +1,55 @@
+"""Extraction: HTML through trafilatura, text kept by paragraph, junk rejected."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from transforms.articles import build_article, canonical_url
+from transforms.extract import extract_article
+from transforms.records import FeedEntry, Fetched, Rejected
+
+PARAS = [f"Paragraph {i} of the report explains in plain words what the city council decided on the budget today." for i in range(6)]
+HTML = ("<html><head><title>Budget passes</title></head><body><nav>Home | News | Sport</nav><article><h1>Budget passes</h1>"
+        + "".join(f"<p>{p}</p>" for p in PARAS) + "</article><footer>© 2024 Example News. All rights reserved.</footer></body></html>")
+
+
+def entry(**kw) -> FeedEntry:
+    base = dict(feed_url="https://example.org/feed", entry_key="k", url="https://example.org/a?utm_source=x#top",
+                title="Budget passes", published_at=None, content=None, summary=None, author=None)
+    return FeedEntry(**{**base, **kw})
+
+
+def page(content: bytes, ctype: str | None = "text/html") -> Fetched:
+    return Fetched(url="https://example.org/a", final_url="https://example.org/a", status=200, content=content, content_type=ctype)
+
+
+def test_html_page_yields_paragraphs_without_navigation_or_footer() -> None:
+    article = build_article(entry(), page(HTML.encode()))
+    assert article.text.split("\n") == PARAS
+    assert article.text_source == "page" and article.url == "https://example.org/a"
+
+
+def test_plain_text_page_is_kept_by_paragraph() -> None:
+    extracted = extract_article("\n\n".join(PARAS).encode(), content_type="text/plain; charset=utf-8")
+    assert [p for p in extracted.text.split("\n") if p] == PARAS
+
+
+def test_binary_and_empty_bodies_give_nothing() -> None:
+    assert extract_article(b"") is None
+    assert extract_article(b"\x00\x01\x02" * 100, content_type="text/plain") is None
+
+
+def test_page_failure_falls_back_to_feed_content_and_records_source() -> None:
+    content = "".join(f"<p>{p}</p>" for p in PARAS)
+    article = build_article(entry(content=content), None, "HTTP 404")
+    assert article.text_source == "feed_content" and article.text.split("\n") == PARAS
+
+
+def test_banner_only_page_is_rejected_with_reasons() -> None:
+    html = b"<html><body><noscript>No Script</noscript><p>Please Wait...</p></body></html>"
+    result = build_article(entry(), page(html))
+    assert isinstance(result, Rejected) and result.stage == "extract"
+
+
+def test_canonical_url_drops_tracking_and_fragment() -> None:
+    assert canonical_url("HTTPS://Example.org:443/a?utm_source=x&id=3#frag") == "https://example.org/a?id=3"
+    assert canonical_url("http://example.org") == "http://example.org/"

@@ -1,0 +1,60 @@
+"""Feed parsing: bytes in, entries out; broken feeds are data, not exceptions."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from tests.conftest import SEEDS, shared_data
+from transforms.feeds import conditional_headers, next_feed_state, parse_feed
+from transforms.records import FeedState
+
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><ttl>30</ttl>
+<item><guid>a</guid><title>One</title><link>https://example.org/1</link><pubDate>Tue, 02 Jan 2024 10:00:00 GMT</pubDate></item>
+<item><guid>a</guid><title>One again</title><link>https://example.org/1b</link></item>
+<item><title>No guid</title><link>/relative/2</link><description>&lt;p&gt;Summary&lt;/p&gt;</description></item>
+<item><title>Nothing else</title></item>
+</channel></rss>"""
+
+
+def test_entries_identity_links_and_dates() -> None:
+    feed = parse_feed(RSS, feed_url="https://example.org/feed.xml")
+    assert feed.title == "T" and feed.ttl_minutes == 30 and feed.bozo is None
+    keys = [e.entry_key for e in feed.entries]
+    assert keys[0] == "guid:https://example.org/a" and keys[1] == "link:https://example.org/relative/2" and keys[2].startswith("title:")
+    assert len(feed.entries) == 3  # the repeated GUID is dropped
+    assert feed.entries[0].published_at == datetime(2024, 1, 2, 10, tzinfo=timezone.utc)
+    assert feed.entries[1].url == "https://example.org/relative/2"
+    assert feed.entries[1].summary == "<p>Summary</p>"
+
+
+def test_seed_feed_links_resolve_to_files_beside_it() -> None:
+    raw = (SEEDS / "feed.xml").read_bytes()
+    feed = parse_feed(raw, feed_url=(SEEDS / "feed.xml").as_uri(), headers={"content-type": "application/xml"})
+    assert len(feed.entries) == 5
+    for entry in feed.entries:
+        assert entry.url.startswith("file:///") and entry.url.endswith(".txt")
+
+
+def test_every_broken_parser_feed_parses_without_raising() -> None:
+    root = shared_data("feeds", "feedparser")
+    files = [p for p in root.rglob("*") if p.is_file() and p.suffix in (".xml", ".rdf", ".atom", ".rss")]
+    assert len(files) > 300
+    for path in files:
+        parse_feed(path.read_bytes(), feed_url=path.as_uri())
+
+
+def test_garbage_is_a_bozo_feed_with_no_entries() -> None:
+    feed = parse_feed(b"\x00\x01 not a feed <<<", feed_url="https://example.org/x")
+    assert feed.entries == [] and feed.bozo
+
+
+def test_feed_state_validators_only_from_200_and_failures_count() -> None:
+    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    ok = next_feed_state("u", None, None, status=200, error=None, now=now,
+                         headers={"etag": '"v1"', "last-modified": "Mon, 01 Jan 2024 00:00:00 GMT"}, raw=b"x")
+    assert conditional_headers(ok) == {"If-None-Match": '"v1"', "If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"}
+    failed = next_feed_state("u", None, ok, status=500, error="HTTP 500", now=now)
+    failed = next_feed_state("u", None, failed, status=500, error="HTTP 500", now=now)
+    assert failed.consecutive_failures == 2 and failed.etag == '"v1"' and failed.last_error == "HTTP 500"
+    back = next_feed_state("u", None, failed, status=304, error=None, now=now)
+    assert back.consecutive_failures == 0 and back.etag == '"v1"'
+    assert conditional_headers(FeedState(url="u")) == {}

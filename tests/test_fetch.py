@@ -1,0 +1,100 @@
+"""Fetching on a real loopback server: caps, timeouts, redirects, the private-address guard."""
+from __future__ import annotations
+
+import gzip
+import time
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
+
+from connectors.fetch import FetchError, FetchPolicy, fetch, fetch_many, make_client
+
+POLICY = FetchPolicy(read_timeout=1.0, total_timeout=3.0, max_bytes=100_000, max_redirects=3)
+
+
+def get(url: str, policy: FetchPolicy = POLICY, trusted: bool = True, headers=None):
+    with make_client(policy) as client:
+        return fetch(client, url, policy, trusted=trusted, headers=headers)
+
+
+def test_ok_and_user_agent_names_the_project(httpserver) -> None:
+    httpserver.expect_request("/a", headers={"User-Agent": POLICY.user_agent}).respond_with_data("hello", content_type="text/html")
+    result = get(httpserver.url_for("/a"))
+    assert (result.status, result.content, result.content_type) == (200, b"hello", "text/html")
+
+
+def test_conditional_get_gives_304(httpserver) -> None:
+    httpserver.expect_request("/feed", headers={"If-None-Match": '"v1"'}).respond_with_data("", status=304)
+    assert get(httpserver.url_for("/feed"), headers={"If-None-Match": '"v1"'}).status == 304
+
+
+@pytest.mark.parametrize("status", [404, 500, 429])
+def test_error_status_raises_with_status(httpserver, status) -> None:
+    httpserver.expect_request("/x").respond_with_data("no", status=status)
+    with pytest.raises(FetchError) as err:
+        get(httpserver.url_for("/x"))
+    assert err.value.status == status
+
+
+def test_oversized_body_and_gzip_bomb_are_capped(httpserver) -> None:
+    httpserver.expect_request("/big").respond_with_data(b"x" * 200_000)
+    bomb = gzip.compress(b"\0" * 5_000_000)
+    assert len(bomb) < POLICY.max_bytes
+    httpserver.expect_request("/bomb").respond_with_response(
+        Response(bomb, headers={"Content-Encoding": "gzip", "Content-Type": "text/html"}))
+    for path in ("/big", "/bomb"):
+        with pytest.raises(FetchError, match="larger than the cap"):
+            get(httpserver.url_for(path))
+
+
+def test_hanging_server_times_out() -> None:
+    def slow(_request):
+        time.sleep(2.5)
+        return Response("late")
+
+    server = HTTPServer(threaded=True)  # its own server: the sleeping handler blocks no other test
+    server.expect_request("/slow").respond_with_handler(slow)
+    server.start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="timed out"):
+            get(server.url_for("/slow"))
+        assert time.monotonic() - started < 2.4
+    finally:
+        server.clear()
+        server.stop()
+
+
+def test_redirect_loop_is_cut(httpserver) -> None:
+    httpserver.expect_request("/loop").respond_with_data("", status=302, headers={"Location": "/loop"})
+    with pytest.raises(FetchError, match="more than 3 redirects"):
+        get(httpserver.url_for("/loop"), FetchPolicy(max_redirects=3, allow_private_networks=True))
+
+
+def test_untrusted_links_to_private_addresses_are_not_fetched(httpserver) -> None:
+    httpserver.expect_request("/page").respond_with_data("secret")
+    with pytest.raises(FetchError, match="not public"):
+        get(httpserver.url_for("/page"), trusted=False)
+    allowed = FetchPolicy(allow_private_networks=True)
+    assert get(httpserver.url_for("/page"), allowed, trusted=False).content == b"secret"
+
+
+def test_trusted_feed_redirecting_to_private_address_is_blocked(httpserver) -> None:
+    # the operator trusted the feed's URL, not wherever it redirects to
+    httpserver.expect_request("/moved").respond_with_data("", status=301, headers={"Location": httpserver.url_for("/internal")})
+    httpserver.expect_request("/internal").respond_with_data("secret")
+    with pytest.raises(FetchError, match="not public"):
+        get(httpserver.url_for("/moved"), trusted=True)
+
+
+def test_fetch_many_returns_failures_as_values(httpserver, tmp_path) -> None:
+    httpserver.expect_request("/ok").respond_with_data("fine")
+    local = tmp_path / "feed.xml"
+    local.write_text("<rss/>")
+    results = fetch_many([httpserver.url_for("/ok"), httpserver.url_for("/missing"), local.as_uri(), "ftp://x/y"],
+                         POLICY, trusted=True)
+    assert results[httpserver.url_for("/ok")].content == b"fine"
+    assert isinstance(results[httpserver.url_for("/missing")], FetchError)
+    assert results[local.as_uri()].content == b"<rss/>"
+    assert isinstance(results["ftp://x/y"], FetchError)

@@ -1,0 +1,93 @@
+"""Warehouse: migrations once, idempotent bulk loads, bounded waits on another process's lock."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from transforms.records import Article, Entity, FeedState, Rejected, Removal
+from warehouse import db as wdb
+from warehouse import store
+from warehouse.query import QueryError, run_query
+
+NOW = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+def article(i: int, **kw) -> Article:
+    base = dict(article_id=f"id{i}", url=f"https://example.org/{i}", feed_url="https://example.org/feed",
+                title=f"T{i}", text=f"text {i}", published_at=NOW, text_source="page", content_hash=f"h{i}",
+                story_id=f"id{i}", entities=[Entity("Pentagon", "ORG", 0, 8)], removals=[Removal("byline", "By X")],
+                band_keys=[i, i + 1000])
+    return Article(**{**base, **kw})
+
+
+def test_migrations_apply_once(db) -> None:
+    with wdb.connect(db) as conn:
+        assert len(wdb.migrate(conn)) == len(wdb.migrations()) >= 2
+        assert wdb.migrate(conn) == []
+
+
+def test_load_is_idempotent_and_complete(db) -> None:
+    batch = [article(1), article(2, duplicate_of="id1", story_id="id1")]
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+        first = store.load_batch(conn, batch, [Rejected("https://example.org/x", "extract", "empty")],
+                                 [FeedState(url="https://example.org/feed", last_status=200)], now=NOW)
+        again = store.load_batch(conn, batch, [Rejected("https://example.org/x", "extract", "empty")], [], now=NOW)
+    assert (first.inserted, again.inserted, again.already_stored) == (2, 0, 2)
+    counts = run_query(db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM entities),"
+                           " (SELECT count(*) FROM removals), (SELECT count(*) FROM article_bands),"
+                           " (SELECT attempts FROM rejections), (SELECT article_count FROM stories WHERE story_id='id1')")[1]
+    assert counts == [(2, 2, 2, 4, 2, 2)]
+
+
+def test_failed_load_leaves_nothing_behind(db) -> None:
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+        with pytest.raises(Exception):
+            store.load_batch(conn, [article(1), article(2, text=None)], [], [], now=NOW)  # NOT NULL violated
+    assert run_query(db, "SELECT count(*) FROM articles")[1] == [(0,)]
+    assert run_query(db, "SELECT count(*) FROM entities")[1] == [(0,)]
+
+
+def test_candidates_come_from_band_join_and_hash(db) -> None:
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+        store.load_batch(conn, [article(1), article(2)], [], [], now=NOW)
+        found = store.duplicate_candidates(conn, ["h2"], [1001, 99999])
+    assert sorted(k.article_id for k in found) == ["id1", "id2"]
+
+
+def test_sql_is_read_only_and_errors_are_clear(db) -> None:
+    with pytest.raises(wdb.WarehouseError, match="no warehouse"):
+        run_query(db, "SELECT 1")
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+    with pytest.raises(QueryError):
+        run_query(db, "DELETE FROM articles")
+    with pytest.raises(QueryError):
+        run_query(db, "SELEC nonsense")
+
+
+HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(float(sys.argv[2]))"
+
+
+def test_waits_for_another_process_then_gives_up_or_gets_in(db) -> None:
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db), "2.5"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(wdb.WarehouseLocked):
+            with wdb.connect(db, lock_timeout=0.3):
+                pass
+        started = time.monotonic()
+        with wdb.connect(db, lock_timeout=30) as conn:  # gets in once the holder exits
+            assert conn.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+        assert time.monotonic() - started < 30
+    finally:
+        holder.kill()
+        holder.wait()
