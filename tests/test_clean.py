@@ -27,7 +27,7 @@ BODY = (
         ("Published: 12 March 2024, 10:15", "dateline"),
         ("Photo: Jane Doe/Reuters", "photo_credit"),
         ("Above photo: Roberto Schmidt/AFP.", "photo_credit"),
-        ("https://example.org/some/link", "bare_link"),
+        ("https://t.co/AbCdEf123", "bare_link"),
     ],
 )
 def test_noise_line_is_removed_and_body_kept(noise: str, rule: str) -> None:
@@ -68,6 +68,21 @@ def test_headline_repeated_and_crumbs_before_it_removed() -> None:
     cleaned = clean_text(text, title="Council passes budget")
     assert cleaned.text == BODY
     assert [r.rule for r in cleaned.removals] == ["crumb", "headline", "headline"]
+
+
+@pytest.mark.parametrize("noise", [
+    "To view the full story, please subscribe to The Daily Example.",
+    "Follow The Example on Twitter and Instagram @example",
+    "Zum Newsletter anmelden",
+    "This article is the copyrighted property of Example News.",
+])
+def test_calls_to_action_and_copyright_lines_go(noise: str) -> None:
+    assert clean_text(f"{BODY}\n{noise}").text == BODY
+
+
+def test_reference_urls_and_sentences_about_subscriptions_stay() -> None:
+    text = BODY + "\nhttp://www.example.org/petition\nThe paper said its subscribers rose by a tenth last year."
+    assert clean_text(text).text == text
 
 
 def test_first_sentence_is_not_mistaken_for_a_headline() -> None:

@@ -8,7 +8,7 @@ from transforms.clean import clean_text
 from transforms.extract import extract_article, html_to_text
 from transforms.records import Article, Extracted, FeedEntry, Fetched, Rejected
 
-MIN_WORDS = 40  # below this, "text" is a banner, a teaser or a paywall stub, not an article
+MIN_WORDS = 15  # below this, "text" is a banner or a stub; interstitial lines are already gone
 _TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ocid", "cmpid", "_ga", "igshid", "ref_src")
 
 

@@ -79,7 +79,8 @@ _POST_ATTRIBUTION = re.compile(
     r"(?:\w{3,9}\.? \d{1,2},? \d{4}|\d{1,2} \w{3,9} \d{4}|\d{4}-\d{2}-\d{2})\s*$"
 )
 _POST_LINK = re.compile(r"(?:pic\.twitter\.com/\w+|https?://t\.co/\w+|instagram\.com/p/|https?://\S+)\s*$")
-_BARE_URL = re.compile(r"^(?:https?://|www\.|pic\.twitter\.com/)\S+$")
+# A line that is only a social-embed link; other bare URLs can be an article's references.
+_BARE_URL = re.compile(r"^(?:https?://)?(?:pic\.twitter\.com|t\.co|(?:www\.)?(?:instagram\.com|twitter\.com|x\.com)/\w+/status)/?\S*$")
 
 # A marker that opens a block of links to other articles.
 _RELATED_MARKER = re.compile(
@@ -89,18 +90,40 @@ _RELATED_MARKER = re.compile(
     r"|more (?:stories|news|articles|from [\w \-]{1,40})|most (?:read|popular|viewed)|trending(?: now)?"
     r"|don'?t miss|further reading|keep reading|latest news"
     r"|(?:subscribe|sign up)(?: (?:to|for) [\w' ]{1,50})?(?: newsletter)?"
-    r"|share this (?:article|story|post))\s*[:.…»>\-]*$",
+    r"|share this (?:article|story|post)"
+    # the same markers in the languages the pipeline meets most (de, fr, es, it, pl, pt, nl)
+    r"|(?:zum )?weiterlesen|weitere (?:informationen|infos|artikel(?: zum thema)?|nachrichten)|mehr zum thema"
+    r"|lesen sie (?:auch|mehr)|auch interessant|das könnte sie (?:auch )?interessieren|kommentierte artikel"
+    r"|(?:à )?lire aussi|voir aussi|sur le même sujet|lee (?:también|más)|te puede interesar|ver también"
+    r"|leggi anche|vedi anche|czytaj (?:też|także|więcej)|zobacz (?:też|także)|dowiedz się więcej"
+    r"|leia (?:também|mais)|lees ook|meer over)\s*[:.…»>\-]*$",
     re.IGNORECASE,
 )
 _RELATED_INLINE = re.compile(
-    r"^(?:read more|read also|also read|see also|related|watch|listen|more)\s*:\s*\S.{2,200}$",
+    r"^(?:read more|read also|also read|see also|related|watch|listen|more|lesen sie auch|mehr dazu|lire aussi"
+    r"|à lire aussi|voir aussi|mira|lee también|leggi anche|czytaj (?:też|także))\s*:\s*\S.{2,200}$",
+    re.IGNORECASE,
+)
+
+# A reader-directed call to action: subscribe / log in walls, newsletters, follow us, apps, comments.
+_CALL_TO_ACTION = re.compile(
+    r"(?:\b(?:to (?:view|read|continue reading|access) (?:the|this) (?:full|entire|rest of the) (?:story|article)"
+    r"|please (?:subscribe|log ?in|sign ?in|register)|subscribe (?:now|today|to (?:our|the) [\w ]{1,40}(?:edition|newsletter))"
+    r"|(?:already|you(?:'|’)re) a subscriber|sign(?:ing)? up (?:for|to) (?:our|the) [\w ]{0,30}newsletter"
+    r"|never miss (?:the latest|a story|an update)|follow (?:us|[\w .]{1,40}) on (?:twitter|facebook|instagram|x|linkedin|tiktok)"
+    r"|download (?:the|our) [\w ]{1,40}apps? (?:for|on)|view comments|leave a comment|comments are closed"
+    r"|we want to hear what you think|support (?:our|independent) journalism|become a (?:member|subscriber|patron)"
+    r"|newsletter (?:abonnieren|bestellen)|zum newsletter anmelden|jetzt abonnieren|unterstütze[n]? (?:uns|unsere)"
+    r"|abonnez-vous|inscrivez-vous à (?:notre|la) newsletter|suscríbete|iscriviti alla newsletter|zapisz się do newslettera))",
     re.IGNORECASE,
 )
 
 _LICENSE_SENTENCE = re.compile(
     r"(?:licensed under (?:a |the )?(?:creative commons|cc[ -]by)|creative commons attribution"
     r"|all rights reserved|^(?:copyright|©|\(c\))\s|©\s*\d{4}|copyright \d{4}"
-    r"|may not be (?:re)?(?:published|broadcast|rewritten|redistributed)"
+    r"|may not be (?:re)?(?:published|broadcast|rewritten|redistributed)|copyrighted (?:property|material)"
+    r"|(?:written )?permission (?:must be obtained|is required) (?:before|to|for) (?:reprint|republish|reproduc)"
+    r"|without (?:the )?(?:prior )?(?:express )?written permission"
     r"|(?:this|the) (?:article|story|content) (?:was|is|has been) (?:originally |first )?"
     r"(?:published|republished) (?:by|on|at|in) )",
     re.IGNORECASE,
@@ -195,6 +218,8 @@ def _drop_line_noise(c: _Cleaner) -> None:
             c.drop(i, "photo_credit")
         elif _BARE_URL.match(line):
             c.drop(i, "bare_link")
+        elif words <= 40 and _CALL_TO_ACTION.search(line):
+            c.drop(i, "call_to_action")
 
 
 def _drop_headline(c: _Cleaner, title: str | None) -> str | None:

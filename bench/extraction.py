@@ -1,0 +1,103 @@
+"""Extraction quality on shared/data/extraction (scoring as its README says), newsflow vs plain
+trafilatura in the same run."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "extraction"
+_WS = re.compile(r"\s+")
+
+
+def squash(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fn: int = 0
+    fp: int = 0
+    tn: int = 0
+    seconds: float = 0.0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        return 2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.tp else 0.0
+
+    def line(self, name: str) -> str:
+        return (f"{name:12s} P={self.precision:.4f} R={self.recall:.4f} F1={self.f1:.4f} "
+                f"(tp={self.tp} fn={self.fn} fp={self.fp} tn={self.tn}) {self.seconds:.1f}s")
+
+
+def load_gold(data: Path = DATA) -> list[tuple[str, dict]]:
+    gold = json.loads((data / "gold.json").read_text(encoding="utf-8"))
+    return sorted(gold.items())
+
+
+def score(extractor: Callable[[bytes, str], str | None], items: list[tuple[str, dict]], data: Path = DATA) -> Score:
+    result = Score()
+    started = time.perf_counter()
+    for url, doc in items:
+        html = (data / "html" / doc["file"]).read_bytes()
+        text = extractor(html, url)
+        text = squash(text) if text else ""
+        for segment in doc.get("with", []):
+            if text and squash(segment) in text:
+                result.tp += 1
+            else:
+                result.fn += 1
+        for segment in doc.get("without", []):
+            if text and squash(segment) in text:
+                result.fp += 1
+            else:
+                result.tn += 1
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def trafilatura_baseline(html: bytes, url: str) -> str | None:
+    import trafilatura
+
+    return trafilatura.extract(html)
+
+
+def newsflow_extractor(html: bytes, url: str) -> str | None:
+    from transforms.articles import build_article
+    from transforms.records import Article, FeedEntry, Fetched
+
+    # the gold's url key carries a prefix ("hard::site-page.html"): no real URL, as for a saved file
+    entry = FeedEntry(feed_url="file:///bench", entry_key=url, url="file:///bench/" + url.split("::")[-1], title=None,
+                      published_at=None, content=None, summary=None, author=None)
+    page = Fetched(url=entry.url, final_url=entry.url, status=200, content=html, content_type="text/html")
+    result = build_article(entry, page)
+    return result.text if isinstance(result, Article) else None
+
+
+def main(sample: int | None = None) -> None:
+    items = load_gold()
+    if sample:
+        items = items[::max(1, len(items) // sample)][:sample]
+    base = score(trafilatura_baseline, items)
+    ours = score(newsflow_extractor, items)
+    print(f"extraction on {len(items)} pages of {DATA}")
+    print(base.line("trafilatura"))
+    print(ours.line("newsflow"))
+    print(f"delta F1={ours.f1 - base.f1:+.4f} P={ours.precision - base.precision:+.4f} R={ours.recall - base.recall:+.4f}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else None)
