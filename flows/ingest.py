@@ -12,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 
 from connectors.feedlist import FeedList
 from connectors.fetch import FetchError, FetchPolicy, fetch_many
-from transforms import dedup, enrich, stories
+from transforms import boilerplate, dedup, enrich, stories
 from transforms.articles import build_article, entry_url, article_id_for
 from transforms.feeds import conditional_headers, next_feed_state, parse_feed
 from transforms.records import Article, FeedEntry, FeedState, Rejected
@@ -117,6 +117,15 @@ def build_articles(entries: list[FeedEntry], pages: dict) -> tuple[list[Article]
 
 
 @task(cache_policy=NO_CACHE)
+def strip_learned_boilerplate(db_path: Path, articles: list[Article]) -> list[Article]:
+    """Lines this source repeats across articles (stored history plus this batch) are cut."""
+    pairs = sorted({(boilerplate.source_of(a), fp) for a in articles for fp in boilerplate.article_fingerprints(a)})
+    with wdb.connect(db_path) as conn:
+        stored = store.source_line_counts(conn, pairs)
+    return boilerplate.strip_learned(articles, stored)
+
+
+@task(cache_policy=NO_CACHE)
 def enrich_articles(articles: list[Article]) -> list[Article]:
     for article, extra in zip(articles, enrich.enrich_texts([a.text for a in articles])):
         article.language, article.language_score = extra.language, extra.language_score
@@ -183,6 +192,7 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
         clock = time.perf_counter()
         pages = fetch_pages(batch, feed_list.policy)
         articles, rejected = build_articles(batch, pages)
+        articles = strip_learned_boilerplate(db_path, articles)
         summary.seconds["fetch+extract"] = summary.seconds.get("fetch+extract", 0) + time.perf_counter() - clock
         clock = time.perf_counter()
         articles = enrich_articles(articles)

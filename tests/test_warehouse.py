@@ -91,3 +91,20 @@ def test_waits_for_another_process_then_gives_up_or_gets_in(db) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_source_line_counts_accumulate_across_batches_once_per_article(db) -> None:
+    from transforms.boilerplate import fingerprint, strip_learned
+
+    def batch(ids):
+        arts = [article(i, url=f"https://www.example.org/{i}", text=f"own line {i}\nSubscribe to Example Daily today") for i in ids]
+        return strip_learned(arts, {})
+
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+        store.load_batch(conn, batch([1, 2]), [], [], now=NOW)
+        store.load_batch(conn, batch([1, 2, 3]), [], [], now=NOW)  # 1 and 2 again: not counted twice
+        arts = batch([4])
+        counts = store.source_line_counts(conn, [("example.org", fp) for fp in arts[0].line_fingerprints])
+    shared = fingerprint("Subscribe to Example Daily today")
+    assert counts == {("example.org", shared): 3}  # article 4's own line is not stored yet

@@ -115,6 +115,8 @@ class Article:
     duplicate_kind: str | None = None  # exact | near
     story_id: str | None = None
     band_keys: list[int] = field(default_factory=list)
+    source: str | None = None  # publisher host, for learned boilerplate
+    line_fingerprints: dict[int, str] = field(default_factory=dict)  # before learned lines were cut
 
 
 @dataclass(frozen=True, slots=True)

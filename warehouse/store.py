@@ -27,6 +27,17 @@ def known_article_ids(conn: duckdb.DuckDBPyConnection, ids: list[str]) -> set[st
     return {r[0] for r in rows}
 
 
+def source_line_counts(conn: duckdb.DuckDBPyConnection, pairs: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    if not pairs:
+        return {}
+    conn.register("batch_lines", _table(_LINE_KEY_SCHEMA, pairs))
+    try:
+        rows = conn.execute("SELECT source, fingerprint, articles FROM source_lines JOIN batch_lines USING (source, fingerprint)").fetchall()
+    finally:
+        conn.unregister("batch_lines")
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
 def given_up_urls(conn: duckdb.DuckDBPyConnection, urls: list[str], max_attempts: int) -> set[str]:
     if not urls:
         return set()
@@ -118,6 +129,8 @@ _ENTITY_SCHEMA = pa.schema([("article_id", pa.string()), ("name", pa.string()), 
                             ("start_char", pa.int32()), ("end_char", pa.int32())])
 _REMOVAL_SCHEMA = pa.schema([("article_id", pa.string()), ("rule", pa.string()), ("text", pa.string())])
 _BAND_SCHEMA = pa.schema([("band_key", pa.int64()), ("article_id", pa.string())])
+_LINE_KEY_SCHEMA = pa.schema([("source", pa.string()), ("fingerprint", pa.int64())])
+_LINE_SCHEMA = pa.schema([("article_id", pa.string()), ("source", pa.string()), ("fingerprint", pa.int64()), ("sample", pa.string())])
 _REJECTION_SCHEMA = pa.schema([("url", pa.string()), ("feed_url", pa.string()), ("stage", pa.string()), ("reason", pa.string())])
 
 
@@ -149,6 +162,8 @@ def load_batch(conn: duckdb.DuckDBPyConnection, articles: list[Article], rejecti
         "staging_bands": _table(_BAND_SCHEMA, [(k, a.article_id) for a in articles for k in a.band_keys]),
         "staging_rejections": _table(_REJECTION_SCHEMA, [(r.url, r.feed_url, r.stage, r.reason) for r in rejections]),
         "staging_feeds": _feeds_table(states),
+        "staging_lines": _table(_LINE_SCHEMA, [(a.article_id, a.source, fp, line) for a in articles
+                                               for fp, line in a.line_fingerprints.items()]),
     }
     for name, table in staging.items():
         conn.register(name, table)
@@ -205,6 +220,12 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
             last_seen_at = excluded.last_seen_at, attempts = rejections.attempts + 1
     """, [now, now])
     conn.execute("DELETE FROM rejections WHERE url IN (SELECT url FROM articles SEMI JOIN new_ids USING (article_id))")
+    conn.execute("""
+        INSERT INTO source_lines
+        SELECT source, fingerprint, count(DISTINCT article_id), any_value(sample)
+        FROM staging_lines SEMI JOIN new_ids USING (article_id) GROUP BY ALL
+        ON CONFLICT (source, fingerprint) DO UPDATE SET articles = source_lines.articles + excluded.articles
+    """)
     conn.execute("INSERT OR REPLACE INTO feeds BY NAME SELECT * FROM staging_feeds")
     rejected = conn.execute("SELECT count(*) FROM staging_rejections").fetchone()[0]
     return LoadResult(inserted=inserted, already_stored=total - inserted, rejections=rejected)

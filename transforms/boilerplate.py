@@ -1,0 +1,70 @@
+"""Boilerplate learned per source: a line that recurs across many articles of one site is the
+site's, not the article's. Counts live in the warehouse; this module only decides."""
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections import Counter
+from urllib.parse import urlsplit
+
+from transforms.clean import normalize_for_match
+from transforms.records import Article, Removal
+
+MIN_ARTICLES = 5  # a line seen in this many distinct articles of a source is boilerplate
+MAX_WORDS = 40  # long paragraphs are content even when repeated (a recurring quote, a fact box)
+MIN_CHARS = 3
+
+
+def source_of(article: Article) -> str:
+    """The publisher a line belongs to: the article's host without www."""
+    for url in (article.url, article.feed_url):
+        host = (urlsplit(url).hostname or "").lower()
+        if host:
+            return host.removeprefix("www.")
+    return urlsplit(article.feed_url).path.rsplit("/", 1)[0] or "local"
+
+
+def fingerprint(line: str) -> int | None:
+    if len(line.split()) > MAX_WORDS:
+        return None
+    key = normalize_for_match(line)
+    if len(key) < MIN_CHARS:
+        return None
+    return struct.unpack("<q", hashlib.blake2b(key.encode(), digest_size=8).digest())[0]
+
+
+def article_fingerprints(article: Article) -> dict[int, str]:
+    """fingerprint -> a sample line, once per article however often the line repeats in it."""
+    found: dict[int, str] = {}
+    for line in article.text.split("\n"):
+        fp = fingerprint(line)
+        if fp is not None:
+            found.setdefault(fp, line)
+    return found
+
+
+def strip_learned(articles: list[Article], stored: dict[tuple[str, int], int],
+                  min_articles: int = MIN_ARTICLES) -> list[Article]:
+    """Remove lines whose count across the source's stored articles plus this batch reaches
+    `min_articles`. The batch's own repeats count, so a new site is learned within one run."""
+    batch: Counter[tuple[str, int]] = Counter()
+    prints = []
+    for article in articles:
+        fps = article_fingerprints(article)
+        article.source, article.line_fingerprints = source_of(article), fps
+        prints.append(fps)
+        batch.update((article.source, fp) for fp in fps)
+    for article, fps in zip(articles, prints):
+        source = source_of(article)
+        learned = {fp for fp in fps if stored.get((source, fp), 0) + batch[(source, fp)] >= min_articles}
+        if not learned:
+            continue
+        kept = []
+        for line in article.text.split("\n"):
+            if fingerprint(line) in learned:
+                article.removals.append(Removal("learned_boilerplate", line))
+            else:
+                kept.append(line)
+        if kept:  # never empty an article: a page that is all "boilerplate" is a template page
+            article.text = "\n".join(kept)
+    return articles
