@@ -48,6 +48,8 @@ class _Fetch(BaseModel):
     user_agent: str | None = None
     concurrency: int = Field(default=8, ge=1, le=64)
     allow_private_networks: bool = False
+    backoff_base_seconds: float = Field(default=900.0, ge=0)
+    backoff_max_seconds: float = Field(default=86400.0, ge=0)
 
 
 class _FeedFile(BaseModel):

@@ -21,11 +21,12 @@ USER_AGENT = "newsflow/0.1 (+https://github.com/newsflow/newsflow; news ingestio
 class FetchError(Exception):
     """A URL could not be had: the message says why, in one line."""
 
-    def __init__(self, url: str, reason: str, status: int | None = None):
+    def __init__(self, url: str, reason: str, status: int | None = None, retry_after: str | None = None):
         super().__init__(f"{reason} ({url})")
         self.url = url
         self.reason = reason
         self.status = status
+        self.retry_after = retry_after  # the server's Retry-After, on 429 and 503
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,8 @@ class FetchPolicy:
     user_agent: str = USER_AGENT
     concurrency: int = 8
     allow_private_networks: bool = False
+    backoff_base_seconds: float = 900.0  # a failing feed waits 15 min, 30, 60, ... up to the max
+    backoff_max_seconds: float = 86400.0
 
 
 def make_client(policy: FetchPolicy) -> httpx.Client:
@@ -133,7 +136,7 @@ def fetch(
         if response.status == 304 or 200 <= response.status < 300:
             return Fetched(url=url, final_url=current, status=response.status, content=response.content,
                            content_type=response.content_type, headers=response.headers)
-        raise FetchError(current, f"HTTP {response.status}", response.status)
+        raise FetchError(current, f"HTTP {response.status}", response.status, response.headers.get("retry-after"))
     raise FetchError(url, f"more than {policy.max_redirects} redirects")
 
 

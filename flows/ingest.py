@@ -3,18 +3,18 @@ like the pipeline: feeds -> entries -> pages -> clean articles -> enrich -> dedu
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from connectors.feedlist import FeedList
+from connectors.feedlist import FeedList, FeedSource
 from connectors.fetch import FetchError, FetchPolicy, fetch_many
 from transforms import boilerplate, dedup, enrich, stories
 from transforms.articles import build_article, entry_url, article_id_for
-from transforms.feeds import conditional_headers, next_feed_state, parse_feed
+from transforms.feeds import body_hash, conditional_headers, next_feed_state, parse_feed
 from transforms.records import Article, FeedEntry, FeedState, Rejected
 from warehouse import db as wdb
 from warehouse import store
@@ -28,6 +28,7 @@ class RunSummary:
     feeds: int = 0
     feeds_failed: int = 0
     feeds_unchanged: int = 0
+    feeds_deferred: int = 0  # not due yet: backing off, or the feed asked for an interval
     entries: int = 0
     new_entries: int = 0
     inserted: int = 0
@@ -38,12 +39,18 @@ class RunSummary:
     failures: list[str] = field(default_factory=list)
 
 
+def due_feeds(feed_list: FeedList, previous: dict[str, FeedState], now: datetime) -> list[FeedSource]:
+    """Feeds whose backoff, Retry-After or minimum interval has run out (or never set)."""
+    return [f for f in feed_list.feeds
+            if not (previous.get(f.url) and previous[f.url].next_fetch_at and previous[f.url].next_fetch_at > now)]
+
+
 # Network tasks retry; everything else fails loudly on a bug.
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
-def fetch_feeds(feed_list: FeedList, previous: dict[str, FeedState]) -> dict:
-    urls = [f.url for f in feed_list.feeds]
+def fetch_feeds(feeds: list[FeedSource], policy: FetchPolicy, previous: dict[str, FeedState]) -> dict:
+    urls = [f.url for f in feeds]
     headers = {u: conditional_headers(previous.get(u)) for u in urls}
-    return fetch_many(urls, feed_list.policy, trusted=True, headers=headers)
+    return fetch_many(urls, policy, trusted=True, headers=headers)
 
 
 @task(cache_policy=NO_CACHE)
@@ -54,32 +61,38 @@ def read_feed_states(db_path: Path, urls: list[str]) -> dict[str, FeedState]:
 
 
 @task(cache_policy=NO_CACHE)
-def parse_feeds(feed_list: FeedList, fetched: dict, previous: dict[str, FeedState], now: datetime):
-    """Feed bytes -> entries and each feed's new state. A feed that failed or did not change
-    contributes no entries; its state records why."""
+def parse_feeds(feeds: list[FeedSource], policy: FetchPolicy, fetched: dict, previous: dict[str, FeedState],
+                now: datetime) -> tuple[list[FeedEntry], list[FeedState], int]:
+    """Feed bytes -> entries and each feed's new state. A feed that failed, answered 304 or
+    sent the very bytes it sent last time contributes no entries; its state records why."""
     entries: list[FeedEntry] = []
     states: list[FeedState] = []
-    for source in feed_list.feeds:
+    unchanged = 0
+    backoff = dict(backoff_base=policy.backoff_base_seconds, backoff_max=policy.backoff_max_seconds)
+    for source in feeds:
         result, prev = fetched[source.url], previous.get(source.url)
         if isinstance(result, FetchError):
-            states.append(next_feed_state(source.url, source.name, prev, status=result.status, error=result.reason, now=now))
+            states.append(next_feed_state(source.url, source.name, prev, status=result.status, error=result.reason,
+                                          now=now, retry_after=result.retry_after, **backoff))
             continue
-        if result.status == 304:
+        same_body = prev is not None and prev.body_hash == body_hash(result.content)
+        if result.status == 304 or same_body:  # validators can lie; the body hash does not
+            unchanged += 1
             states.append(next_feed_state(source.url, source.name, prev, status=result.status, error=None, now=now,
-                                          headers=result.headers, raw=result.content))
+                                          headers=result.headers, raw=result.content, **backoff))
             continue
         headers = dict(result.headers)
         if result.content_type:
             headers.setdefault("content-type", result.content_type)
         parsed = parse_feed(result.content, feed_url=source.url, headers=headers)
-        state = next_feed_state(source.url, source.name, prev, status=result.status, error=None, now=now,
-                                headers=result.headers, raw=result.content, parsed=parsed)
         if not parsed.entries and parsed.bozo:
-            state = replace(state, last_error=f"not a feed: {parsed.bozo}"[:500],
-                            consecutive_failures=(prev.consecutive_failures if prev else 0) + 1)
-        states.append(state)
+            states.append(next_feed_state(source.url, source.name, prev, status=result.status,
+                                          error=f"not a feed: {parsed.bozo}"[:500], now=now, **backoff))
+            continue
+        states.append(next_feed_state(source.url, source.name, prev, status=result.status, error=None, now=now,
+                                      headers=result.headers, raw=result.content, parsed=parsed, **backoff))
         entries.extend(parsed.entries)
-    return entries, states
+    return entries, states, unchanged
 
 
 @task(cache_policy=NO_CACHE)
@@ -175,12 +188,13 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
     clock = time.perf_counter()
 
     previous = read_feed_states(db_path, [f.url for f in feed_list.feeds])
-    fetched = fetch_feeds(feed_list, previous)
-    entries, states = parse_feeds(feed_list, fetched, previous, now)
+    due = due_feeds(feed_list, previous, now)
+    summary.feeds_deferred = len(feed_list.feeds) - len(due)
+    fetched = fetch_feeds(due, feed_list.policy, previous)
+    entries, states, summary.feeds_unchanged = parse_feeds(due, feed_list.policy, fetched, previous, now)
     summary.seconds["feeds"] = time.perf_counter() - clock
     summary.entries = len(entries)
     summary.feeds_failed = sum(1 for s in states if s.last_error and s.consecutive_failures)
-    summary.feeds_unchanged = sum(1 for r in fetched.values() if not isinstance(r, FetchError) and r.status == 304)
     summary.failures = [f"{s.url}: {s.last_error}" for s in states if s.last_error and s.consecutive_failures]
 
     new_entries = select_new_entries(db_path, entries)

@@ -67,7 +67,8 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
     except WarehouseError as exc:
         fail(str(exc), code=1)
     typer.echo(
-        f"newsflow run: {summary.feeds} feeds ({summary.feeds_failed} failed, {summary.feeds_unchanged} unchanged), "
+        f"newsflow run: {summary.feeds} feeds ({summary.feeds_failed} failed, {summary.feeds_unchanged} unchanged, "
+        f"{summary.feeds_deferred} not due), "
         f"{summary.entries} entries, {summary.new_entries} new -> {summary.inserted} articles stored "
         f"({summary.duplicates} duplicates, {summary.stories_new} new stories), {summary.rejected} rejected; "
         f"{time.perf_counter() - started:.1f}s -> {target}"

@@ -133,8 +133,10 @@ def test_http_feeds_pages_failures_and_conditional_rerun(tmp_path, db, news_site
 
     again = newsflow("run", "--feeds", feeds, "--db", str(db), env={"NEWSFLOW_ALLOW_PRIVATE_NETWORKS": "1"})
     assert again.returncode == 0, again.stderr
-    assert "1 unchanged" in again.stdout and "0 articles stored" in again.stdout
-    assert q(db, "SELECT url, consecutive_failures FROM feeds WHERE url LIKE '%broken.xml'")[0][1] == 2
+    assert "1 unchanged, 3 not due" in again.stdout and "0 articles stored" in again.stdout
+    # failing feeds back off: not fetched again on the next run, their counts unchanged
+    assert [r[0].path for r in news_site.log].count("/broken.xml") == 1
+    assert q(db, "SELECT consecutive_failures, next_fetch_at > last_fetched_at FROM feeds WHERE url LIKE '%broken.xml'") == [(1, True)]
     assert q(db, "SELECT count(*) FROM articles") == [(2,)]
 
 

@@ -9,7 +9,7 @@ from transforms.records import FeedState
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><ttl>30</ttl>
 <item><guid>a</guid><title>One</title><link>https://example.org/1</link><pubDate>Tue, 02 Jan 2024 10:00:00 GMT</pubDate></item>
-<item><guid>a</guid><title>One again</title><link>https://example.org/1b</link></item>
+<item><guid>a</guid><title>One again</title><link>https://example.org/1</link></item>
 <item><title>No guid</title><link>/relative/2</link><description>&lt;p&gt;Summary&lt;/p&gt;</description></item>
 <item><title>Nothing else</title></item>
 </channel></rss>"""
@@ -20,10 +20,18 @@ def test_entries_identity_links_and_dates() -> None:
     assert feed.title == "T" and feed.ttl_minutes == 30 and feed.bozo is None
     keys = [e.entry_key for e in feed.entries]
     assert keys[0] == "guid:https://example.org/a" and keys[1] == "link:https://example.org/relative/2" and keys[2].startswith("title:")
-    assert len(feed.entries) == 3  # the repeated GUID is dropped
+    assert len(feed.entries) == 3  # the same item twice is kept once
     assert feed.entries[0].published_at == datetime(2024, 1, 2, 10, tzinfo=timezone.utc)
     assert feed.entries[1].url == "https://example.org/relative/2"
     assert feed.entries[1].summary == "<p>Summary</p>"
+
+
+def test_guid_reused_across_links_falls_back_to_links() -> None:
+    raw = b"""<rss version="2.0"><channel><title>T</title>
+    <item><guid isPermaLink="false">same</guid><link>https://example.org/1</link></item>
+    <item><guid isPermaLink="false">same</guid><link>https://example.org/2</link></item></channel></rss>"""
+    feed = parse_feed(raw, feed_url="https://example.org/feed")
+    assert [e.entry_key for e in feed.entries] == ["link:https://example.org/1", "link:https://example.org/2"]
 
 
 def test_seed_feed_links_resolve_to_files_beside_it() -> None:
@@ -58,3 +66,27 @@ def test_feed_state_validators_only_from_200_and_failures_count() -> None:
     back = next_feed_state("u", None, failed, status=304, error=None, now=now)
     assert back.consecutive_failures == 0 and back.etag == '"v1"'
     assert conditional_headers(FeedState(url="u")) == {}
+
+
+def test_backoff_retry_after_and_feed_intervals() -> None:
+    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    state = None
+    waits = []
+    for _ in range(4):
+        state = next_feed_state("u", None, state, status=500, error="HTTP 500", now=now, backoff_base=60, backoff_max=300)
+        waits.append((state.next_fetch_at - now).total_seconds())
+    assert waits == [60, 120, 240, 300]  # doubling, capped
+    limited = next_feed_state("u", None, None, status=429, error="HTTP 429", now=now, retry_after="3600",
+                              backoff_base=60, backoff_max=86400)
+    assert (limited.next_fetch_at - now).total_seconds() == 3600
+    dated = next_feed_state("u", None, None, status=503, error="HTTP 503", now=now,
+                            retry_after="Mon, 01 Jan 2024 00:10:00 GMT", backoff_base=60)
+    assert (dated.next_fetch_at - now).total_seconds() == 600
+    healthy = next_feed_state("u", None, state, status=200, error=None, now=now, raw=b"x", parsed=None)
+    assert healthy.next_fetch_at is None and healthy.consecutive_failures == 0  # polled every run
+    cached = next_feed_state("u", None, None, status=200, error=None, now=now, raw=b"x",
+                             headers={"cache-control": "public, max-age=1800"})
+    assert (cached.next_fetch_at - now).total_seconds() == 1800
+    feed = parse_feed(RSS, feed_url="https://example.org/feed.xml")
+    ttl = next_feed_state("u", None, None, status=200, error=None, now=now, raw=RSS, parsed=feed)
+    assert (ttl.next_fetch_at - now).total_seconds() == 30 * 60

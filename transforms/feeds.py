@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import calendar
+import email.utils
 import hashlib
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin
 
 import feedparser
@@ -50,16 +52,27 @@ def parse_feed(
     if not feed_url.startswith("file:"):  # feedparser joins file: bases wrongly; we join those below
         response_headers.setdefault("content-location", feed_url)
     parsed = feedparser.parse(raw, response_headers=response_headers, sanitize_html=False)
-    entries: list[FeedEntry] = []
-    seen: set[str] = set()
+    raw_entries = []
     for entry in parsed.entries:
         link = (entry.get("link") or "").strip() or None
         if link:
             link = urljoin(feed_url, link)
         title = (entry.get("title") or "").strip() or None
         published = _to_datetime(entry.get("published_parsed") or entry.get("updated_parsed"))
-        key = _entry_key(entry, link, title, published)
-        if key in seen:  # a feed that repeats a GUID: keep the first
+        raw_entries.append((entry, link, title, published))
+    # A feed whose GUIDs repeat across different links (a CMS that reuses one id) cannot be
+    # trusted on GUIDs: identify its entries by link instead.
+    guid_links: dict[str, set] = {}
+    for entry, link, _, _ in raw_entries:
+        guid = (entry.get("id") or "").strip()
+        if guid:
+            guid_links.setdefault(guid, set()).add(link)
+    guids_repeat = any(len(links) > 1 for links in guid_links.values())
+    entries: list[FeedEntry] = []
+    seen: set[str] = set()
+    for entry, link, title, published in raw_entries:
+        key = _entry_key({} if guids_repeat and link else entry, link, title, published)
+        if key in seen:  # the same item twice in one document
             continue
         seen.add(key)
         entries.append(
@@ -106,6 +119,34 @@ def body_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Retry-After as delay-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def max_age_seconds(headers: dict[str, str] | None) -> float | None:
+    control = (headers or {}).get("cache-control", "")
+    if re.search(r"\bno-(?:cache|store)\b", control):
+        return None
+    match = re.search(r"\bmax-age=(\d+)", control)
+    return float(match.group(1)) if match else None
+
+
+def backoff_seconds(failures: int, base: float, cap: float) -> float:
+    return min(cap, base * 2 ** max(0, failures - 1))
+
+
 def next_feed_state(
     url: str,
     name: str | None,
@@ -117,22 +158,35 @@ def next_feed_state(
     headers: dict[str, str] | None = None,
     raw: bytes | None = None,
     parsed: ParsedFeed | None = None,
+    retry_after: str | None = None,
+    backoff_base: float = 900.0,
+    backoff_max: float = 86400.0,
 ) -> FeedState:
-    """The feed's row after this fetch. Validators change only on a 200; failures count up."""
+    """The feed's row after this fetch. Validators change only on a 200; failures count up and
+    push the next fetch back (capped exponential, or the server's Retry-After if longer); a
+    healthy feed waits only when it asks to (Cache-Control max-age, RSS <ttl>)."""
     prev = previous or FeedState(url=url)
     if error is not None:
+        failures = prev.consecutive_failures + 1
+        wait = backoff_seconds(failures, backoff_base, backoff_max)
+        asked = retry_after_seconds(retry_after, now) if status in (429, 503) else None
+        if asked is not None:
+            wait = max(wait, min(asked, backoff_max))
         return FeedState(url=url, name=name, title=prev.title, etag=prev.etag, last_modified=prev.last_modified,
                          body_hash=prev.body_hash, last_fetched_at=now, last_status=status, last_error=error,
-                         consecutive_failures=prev.consecutive_failures + 1, entries_seen=prev.entries_seen)
+                         consecutive_failures=failures, entries_seen=prev.entries_seen,
+                         next_fetch_at=now + timedelta(seconds=wait) if wait > 0 else None)
+    hints = [h for h in (max_age_seconds(headers), (parsed.ttl_minutes * 60.0) if parsed and parsed.ttl_minutes else None) if h]
+    next_fetch_at = now + timedelta(seconds=min(max(hints), backoff_max)) if hints else None
     if status == 304:
         return FeedState(url=url, name=name, title=prev.title, etag=prev.etag, last_modified=prev.last_modified,
                          body_hash=prev.body_hash, last_fetched_at=now, last_status=304, last_error=None,
-                         consecutive_failures=0, entries_seen=prev.entries_seen)
+                         consecutive_failures=0, entries_seen=prev.entries_seen, next_fetch_at=next_fetch_at)
     headers = headers or {}
     return FeedState(
         url=url, name=name, title=(parsed.title if parsed else None) or prev.title,
         etag=headers.get("etag"), last_modified=headers.get("last-modified"),
         body_hash=body_hash(raw) if raw is not None else None, last_fetched_at=now, last_status=status,
-        last_error=(f"parsed with errors: {parsed.bozo}"[:500] if parsed and parsed.bozo and not parsed.entries else None),
-        consecutive_failures=0, entries_seen=len(parsed.entries) if parsed else None,
+        last_error=None, consecutive_failures=0,
+        entries_seen=len(parsed.entries) if parsed else prev.entries_seen, next_fetch_at=next_fetch_at,
     )

@@ -134,3 +134,4 @@ class FeedState:
     last_error: str | None = None
     consecutive_failures: int = 0
     entries_seen: int | None = None
+    next_fetch_at: datetime | None = None  # not before this (backoff, Retry-After, max-age, ttl)

@@ -183,7 +183,7 @@ def load_batch(conn: duckdb.DuckDBPyConnection, articles: list[Article], rejecti
 
 def _feeds_table(states: list[FeedState]) -> pa.Table:
     names = [f.name for f in fields(FeedState)]
-    types = {"last_fetched_at": pa.timestamp("us", tz="UTC"), "last_status": pa.int32(),
+    types = {"last_fetched_at": pa.timestamp("us", tz="UTC"), "next_fetch_at": pa.timestamp("us", tz="UTC"), "last_status": pa.int32(),
              "consecutive_failures": pa.int32(), "entries_seen": pa.int32()}
     rows = [asdict(s) for s in states]
     return pa.table({n: pa.array([r[n] for r in rows], types.get(n, pa.string())) for n in names})
