@@ -50,6 +50,9 @@ class _Fetch(BaseModel):
     allow_private_networks: bool = False
     backoff_base_seconds: float = Field(default=900.0, ge=0)
     backoff_max_seconds: float = Field(default=86400.0, ge=0)
+    per_host_concurrency: int = Field(default=2, ge=1, le=16)
+    per_host_delay: float = Field(default=0.25, ge=0)
+    respect_robots: bool = True
 
 
 class _FeedFile(BaseModel):

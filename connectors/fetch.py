@@ -4,8 +4,12 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import threading
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from urllib.robotparser import RobotFileParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -41,6 +45,9 @@ class FetchPolicy:
     allow_private_networks: bool = False
     backoff_base_seconds: float = 900.0  # a failing feed waits 15 min, 30, 60, ... up to the max
     backoff_max_seconds: float = 86400.0
+    per_host_concurrency: int = 2
+    per_host_delay: float = 0.25  # seconds between two requests to one host
+    respect_robots: bool = True  # robots.txt, for article pages (feeds are the operator's choice)
 
 
 def make_client(policy: FetchPolicy) -> httpx.Client:
@@ -55,19 +62,20 @@ def make_client(policy: FetchPolicy) -> httpx.Client:
     )
 
 
+def is_public_address(value: str) -> bool:
+    address = ipaddress.ip_address(value.split("%")[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
 def is_public_host(host: str) -> bool:
     """True when every address the host resolves to is globally routable."""
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         return True  # resolution fails again at connect time, with a clearer error
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            return False
-    return True
+    return all(is_public_address(info[4][0]) for info in infos)
 
 
 def local_path(url: str) -> Path | None:
@@ -121,9 +129,10 @@ def fetch(
     current = url
     for _ in range(policy.max_redirects + 1):
         host = urlsplit(current).hostname or ""
-        if not (trusted or policy.allow_private_networks) and not is_public_host(host):
+        guarded = not (trusted or policy.allow_private_networks)
+        if guarded and not is_public_host(host):
             raise FetchError(current, "address is not public (private, loopback or link-local)")
-        response = _get(client, current, policy, deadline, headers)
+        response = _get(client, current, policy, deadline, headers, check_peer=guarded)
         if response.status in (301, 302, 303, 307, 308):
             location = response.headers.get("location")
             if not location:
@@ -148,9 +157,14 @@ class _Response:
     headers: dict[str, str]
 
 
-def _get(client, url, policy, deadline, headers) -> _Response:
+def _get(client, url, policy, deadline, headers, *, check_peer: bool = False) -> _Response:
     try:
         with client.stream("GET", url, headers=headers or {}) as response:
+            if check_peer:  # the address actually connected to: DNS may have changed since our check
+                stream = response.extensions.get("network_stream")
+                peer = stream.get_extra_info("server_addr") if stream is not None else None
+                if peer and not is_public_address(peer[0]):
+                    raise FetchError(url, "address is not public (private, loopback or link-local)")
             if response.status_code in (301, 302, 303, 307, 308, 304) or response.status_code >= 400:
                 body = b""
             else:
@@ -181,6 +195,64 @@ def _get(client, url, policy, deadline, headers) -> _Response:
         raise FetchError(url, f"{type(exc).__name__}: {exc}"[:300]) from exc
 
 
+class HostGate:
+    """At most `per_host_concurrency` requests to one host at once, `per_host_delay` apart."""
+
+    def __init__(self, policy: FetchPolicy):
+        self._policy = policy
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, url: str):
+        host = (urlsplit(url).hostname or "").lower()
+        with self._lock:
+            slot = self._slots.setdefault(host, threading.Semaphore(self._policy.per_host_concurrency))
+        with slot:
+            with self._lock:
+                start = max(time.monotonic(), self._next_start.get(host, 0.0))
+                self._next_start[host] = start + self._policy.per_host_delay
+            time.sleep(max(0.0, start - time.monotonic()))
+            yield
+
+
+class RobotsCache:
+    """robots.txt per host, fetched once per run under the same limits as any page.
+    Missing (4xx) allows everything; unreachable or 5xx disallows for this run (RFC 9309)."""
+
+    TOKEN = "newsflow"
+
+    def __init__(self, client: httpx.Client, policy: FetchPolicy):
+        self._client, self._policy = client, replace(policy, max_bytes=512 * 1024, max_redirects=5)
+        self._lock = threading.Lock()
+        self._origin_locks: dict[str, threading.Lock] = {}
+        self._rules: dict[str, RobotFileParser | None] = {}
+
+    def allowed(self, url: str) -> bool:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            origin_lock = self._origin_locks.setdefault(origin, threading.Lock())
+        with origin_lock:  # one fetch of robots.txt per origin, other hosts not held up
+            if origin not in self._rules:
+                self._rules[origin] = self._load(origin)
+            rules = self._rules[origin]
+        return rules is not None and rules.can_fetch(self.TOKEN, url)
+
+    def _load(self, origin: str) -> RobotFileParser | None:
+        parser = RobotFileParser()
+        try:
+            fetched = fetch(self._client, origin + "/robots.txt", self._policy)
+        except FetchError as exc:
+            if exc.status is not None and 400 <= exc.status < 500:
+                parser.parse([])
+                return parser
+            return None
+        parser.parse(fetched.content.decode("utf-8", errors="replace").splitlines())
+        return parser
+
+
 def fetch_many(
     urls: list[str],
     policy: FetchPolicy,
@@ -188,15 +260,23 @@ def fetch_many(
     trusted: bool,
     headers: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Fetched | FetchError]:
-    """Fetch a batch concurrently with one keep-alive client; every failure is returned, not raised."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    """Fetch a batch concurrently with one keep-alive client, politely per host; every failure
+    is returned, not raised. Untrusted (article) URLs also ask robots.txt when the policy says so."""
     headers = headers or {}
+    gate = HostGate(policy)
     results: dict[str, Fetched | FetchError] = {}
     with make_client(policy) as client, ThreadPoolExecutor(max_workers=policy.concurrency) as pool:
+        robots = RobotsCache(client, policy) if policy.respect_robots and not trusted else None
+
         def one(url: str) -> Fetched | FetchError:
             try:
-                return fetch(client, url, policy, trusted=trusted, headers=headers.get(url))
+                remote = local_path(url) is None
+                if remote and not (trusted or policy.allow_private_networks) and not is_public_host(urlsplit(url).hostname or ""):
+                    raise FetchError(url, "address is not public (private, loopback or link-local)")
+                if robots is not None and remote and not robots.allowed(url):
+                    raise FetchError(url, "disallowed by robots.txt (or robots.txt unreachable)")
+                with gate(url):
+                    return fetch(client, url, policy, trusted=trusted, headers=headers.get(url))
             except FetchError as exc:
                 log.info("fetch failed url=%s reason=%s", url, exc.reason)
                 return exc

@@ -82,6 +82,7 @@ def rss(base: str) -> str:
 <item><guid>r2</guid><title>Budget: what changes</title><link>{base}/news/gone</link>
   <pubDate>Tue, 02 Jan 2024 12:00:00 GMT</pubDate><content:encoded><![CDATA[{content}]]></content:encoded></item>
 <item><guid>r3</guid><title>Please wait page</title><link>{base}/news/wall</link><pubDate>Tue, 02 Jan 2024 13:00:00 GMT</pubDate></item>
+<item><guid>r4</guid><title>Robots say no</title><link>{base}/news/private</link><pubDate>Tue, 02 Jan 2024 14:00:00 GMT</pubDate></item>
 </channel></rss>"""
 
 
@@ -96,6 +97,7 @@ def news_site(httpserver):
         return Response(feed, content_type="application/rss+xml", headers={"ETag": '"v1"'})
 
     httpserver.expect_request("/feed.xml").respond_with_handler(feed_handler)
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /news/private\n")
     httpserver.expect_request("/news/budget").respond_with_data(html_page("Council approves budget", PARAS), content_type="text/html")
     httpserver.expect_request("/news/gone").respond_with_data("not here", status=404)
     httpserver.expect_request("/news/wall").respond_with_data(
@@ -123,8 +125,10 @@ def test_http_feeds_pages_failures_and_conditional_rerun(tmp_path, db, news_site
     assert articles[0][4].split("\n") == PARAS and articles[0][3] == "Jane Doe"
     assert articles[1][4].split("\n") == list(reversed(PARAS))
     assert q(db, "SELECT count(DISTINCT story_id) FROM articles") == [(1,)]
-    rejected = q(db, "SELECT url, stage FROM rejections")
-    assert [(r[0].rsplit("/", 1)[1], r[1]) for r in rejected] == [("wall", "extract")]
+    rejected = dict((r[0].rsplit("/", 1)[1], r[1]) for r in q(db, "SELECT url, reason FROM rejections"))
+    assert sorted(rejected) == ["private", "wall"]
+    assert "robots.txt" in rejected["private"] and "words after cleaning" in rejected["wall"]
+    assert "/news/private" not in [r[0].path for r in news_site.log]
     feeds_rows = {r[0].rsplit("/", 1)[1]: r[1:] for r in q(db, "SELECT url, last_status, last_error, consecutive_failures, etag FROM feeds")}
     assert feeds_rows["feed.xml"] == (200, None, 0, '"v1"')
     assert feeds_rows["broken.xml"][0] == 500 and feeds_rows["broken.xml"][2] == 1

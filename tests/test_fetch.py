@@ -98,3 +98,39 @@ def test_fetch_many_returns_failures_as_values(httpserver, tmp_path) -> None:
     assert isinstance(results[httpserver.url_for("/missing")], FetchError)
     assert results[local.as_uri()].content == b"<rss/>"
     assert isinstance(results["ftp://x/y"], FetchError)
+
+
+def test_robots_txt_is_honoured_for_article_pages(httpserver) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: newsflow\nDisallow: /members/\n")
+    httpserver.expect_request("/news/1").respond_with_data("open")
+    policy = FetchPolicy(allow_private_networks=True)
+    results = fetch_many([httpserver.url_for("/news/1"), httpserver.url_for("/members/2")], policy, trusted=False)
+    assert results[httpserver.url_for("/news/1")].content == b"open"
+    assert "robots.txt" in results[httpserver.url_for("/members/2")].reason
+    assert [r[0].path for r in httpserver.log].count("/robots.txt") == 1  # once per host per batch
+    assert "/members/2" not in [r[0].path for r in httpserver.log]
+
+
+def test_missing_robots_allows_and_robots_can_be_turned_off(httpserver) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/a").respond_with_data("ok")
+    results = fetch_many([httpserver.url_for("/a")], FetchPolicy(allow_private_networks=True), trusted=False)
+    assert results[httpserver.url_for("/a")].content == b"ok"
+    off = FetchPolicy(allow_private_networks=True, respect_robots=False)
+    httpserver.clear_log()
+    fetch_many([httpserver.url_for("/a")], off, trusted=False)
+    assert [r[0].path for r in httpserver.log] == ["/a"]
+
+
+def test_requests_to_one_host_are_spaced(httpserver) -> None:
+    arrivals = []
+
+    def record(_request):
+        arrivals.append(time.monotonic())
+        return Response("ok")
+
+    httpserver.expect_request("/p").respond_with_handler(record)
+    policy = FetchPolicy(per_host_concurrency=1, per_host_delay=0.3, concurrency=8)
+    fetch_many([httpserver.url_for(f"/p?i={i}") for i in range(4)], policy, trusted=True)
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    assert len(arrivals) == 4 and min(gaps) >= 0.25
