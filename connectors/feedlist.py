@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import tomllib
+
+import tomli_w
 from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -105,3 +107,39 @@ def load_feed_list(path: Path, *, env: dict[str, str] | None = None) -> FeedList
         options["allow_private_networks"] = True
     known = {f.name for f in fields(FetchPolicy)}
     return FeedList(path=path, feeds=feeds, policy=FetchPolicy(**{k: v for k, v in options.items() if k in known}))
+
+
+def read_feed_table(path: Path) -> dict:
+    """The feed list as plain data, for editing; a missing file is an empty list."""
+    if not path.exists():
+        return {"feeds": []}
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read feed list {path}: {exc}") from exc
+    try:
+        _FeedFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"feed list {path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+    raw.setdefault("feeds", [])
+    return raw
+
+
+def write_feed_table(path: Path, table: dict) -> None:
+    """Write atomically: a crash mid-write never leaves half a feed list."""
+    _FeedFile.model_validate(table)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(tomli_w.dumps({k: v for k, v in table.items() if v or k == "feeds"}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_bytes(path: Path, max_bytes: int = 10 * 1024 * 1024) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        raise ConfigError(f"{path} is larger than {max_bytes} bytes")
+    return data

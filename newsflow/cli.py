@@ -30,10 +30,23 @@ def db_path(value: Optional[Path]) -> Path:
     return value or Path(os.environ.get("NEWSFLOW_DB") or "newsflow.duckdb")
 
 
+LOCAL_FEEDS = Path("feeds.toml")
+
+
 def feeds_path(value: Optional[Path]) -> Path:
+    """--feeds, else $NEWSFLOW_FEEDS, else ./feeds.toml if `newsflow feeds add` made one, else the seeds."""
     from connectors.feedlist import SEED_FEEDS
 
-    return value or (Path(os.environ["NEWSFLOW_FEEDS"]) if os.environ.get("NEWSFLOW_FEEDS") else SEED_FEEDS)
+    if value:
+        return value
+    if os.environ.get("NEWSFLOW_FEEDS"):
+        return Path(os.environ["NEWSFLOW_FEEDS"])
+    return LOCAL_FEEDS if LOCAL_FEEDS.exists() else SEED_FEEDS
+
+
+def edit_path(value: Optional[Path]) -> Path:
+    """The list the `feeds` commands edit: --feeds, else $NEWSFLOW_FEEDS, else ./feeds.toml."""
+    return value or Path(os.environ.get("NEWSFLOW_FEEDS") or LOCAL_FEEDS)
 
 
 def _prefect_env(verbose: bool) -> None:
@@ -165,6 +178,118 @@ def extract(files: list[Path] = typer.Argument(..., help="Saved HTML or text fil
             typer.echo(record.get("text") or f"(no article: {record.get('rejected', record.get('error'))})")
     if failed == len(files):
         raise typer.Exit(1)
+
+
+feeds_app = typer.Typer(no_args_is_help=True, help="Manage the feed list (TOML).")
+app.add_typer(feeds_app, name="feeds")
+EditOption = typer.Option(None, "--feeds", help="Feed list to edit [default: $NEWSFLOW_FEEDS or ./feeds.toml]")
+
+
+def _load_table(path: Path) -> dict:
+    from connectors.feedlist import ConfigError, read_feed_table
+
+    try:
+        return read_feed_table(path)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def _save_table(path: Path, table: dict) -> None:
+    from pydantic import ValidationError
+
+    from connectors.feedlist import write_feed_table
+
+    try:
+        write_feed_table(path, table)
+    except ValidationError as exc:
+        fail(f"invalid feed: {exc.errors()[0]['msg']}")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+
+
+@feeds_app.command("list")
+def feeds_list(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption) -> None:
+    """The configured feeds, with their health when the warehouse has it."""
+    from connectors.feedlist import ConfigError, load_feed_list
+
+    try:
+        feed_list = load_feed_list(feeds_path(feeds))
+    except ConfigError as exc:
+        fail(str(exc))
+    health: dict = {}
+    target = db_path(db)
+    if target.exists():
+        from warehouse.db import WarehouseError
+        from warehouse.query import run_query
+
+        try:
+            _, rows = run_query(target, "SELECT url, last_status, consecutive_failures, last_error FROM feeds")
+            health = {r[0]: r[1:] for r in rows}
+        except WarehouseError:
+            health = {}
+    for feed in feed_list.feeds:
+        status, failures, error = health.get(feed.url, (None, None, None))
+        state = "never fetched" if status is None and failures is None else (
+            f"ok ({status})" if not failures else f"failing x{failures}: {error}")
+        typer.echo(f"{feed.url}\t{feed.name or ''}\t{state}")
+
+
+@feeds_app.command("add")
+def feeds_add(url: str, name: Optional[str] = typer.Option(None, "--name"), feeds: Optional[Path] = EditOption) -> None:
+    """Add a feed (http(s) URL, file: URL or path)."""
+    path = edit_path(feeds)
+    table = _load_table(path)
+    if any(f.get("url") == url for f in table["feeds"]):
+        typer.echo(f"already listed: {url}")
+        return
+    table["feeds"].append({"url": url, **({"name": name} if name else {})})
+    _save_table(path, table)
+    typer.echo(f"added {url} to {path}")
+
+
+@feeds_app.command("remove")
+def feeds_remove(url: str, feeds: Optional[Path] = EditOption) -> None:
+    """Remove a feed. Its articles stay in the warehouse."""
+    path = edit_path(feeds)
+    table = _load_table(path)
+    kept = [f for f in table["feeds"] if f.get("url") != url]
+    if len(kept) == len(table["feeds"]):
+        fail(f"not in {path}: {url}")
+    table["feeds"] = kept
+    _save_table(path, table)
+    typer.echo(f"removed {url} from {path}")
+
+
+@feeds_app.command("import")
+def feeds_import(opml: Path, feeds: Optional[Path] = EditOption) -> None:
+    """Add every feed of an OPML file (folders included); feeds already listed are kept once."""
+    from connectors.feedlist import ConfigError, read_bytes
+    from transforms.opml import OpmlError, parse_opml
+
+    try:
+        found = parse_opml(read_bytes(opml))
+    except (ConfigError, OpmlError) as exc:
+        fail(f"{opml}: {exc}")
+    path = edit_path(feeds)
+    table = _load_table(path)
+    listed = {f.get("url") for f in table["feeds"]}
+    new = [{"url": u, **({"name": n} if n else {})} for u, n in found if u not in listed]
+    table["feeds"].extend(new)
+    _save_table(path, table)
+    typer.echo(f"imported {len(new)} feeds ({len(found) - len(new)} already listed) into {path}")
+
+
+@feeds_app.command("export")
+def feeds_export(feeds: Optional[Path] = FeedsOption) -> None:
+    """The feed list as OPML, on standard output."""
+    from connectors.feedlist import ConfigError, load_feed_list
+    from transforms.opml import render_opml
+
+    try:
+        feed_list = load_feed_list(feeds_path(feeds))
+    except ConfigError as exc:
+        fail(str(exc))
+    sys.stdout.buffer.write(render_opml([(f.url, f.name) for f in feed_list.feeds]))
 
 
 if __name__ == "__main__":
