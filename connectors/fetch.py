@@ -69,13 +69,39 @@ def is_public_address(value: str) -> bool:
     return address.is_global and not address.is_multicast
 
 
-def is_public_host(host: str) -> bool:
-    """True when every address the host resolves to is globally routable."""
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        return True  # resolution fails again at connect time, with a clearer error
-    return all(is_public_address(info[4][0]) for info in infos)
+_RESOLVE_TTL = 300.0
+_resolved: dict[str, tuple[float, bool | None]] = {}
+_resolve_locks: dict[str, threading.Lock] = {}
+_resolve_guard = threading.Lock()
+
+
+def is_public_host(host: str) -> bool | None:
+    """True when every address the host resolves to is globally routable, False when any is
+    not, None when it does not resolve. Cached per host for a few minutes: a batch has many
+    links to one host, and the connected-peer check covers a DNS answer that changes."""
+    with _resolve_guard:
+        lock = _resolve_locks.setdefault(host, threading.Lock())
+    with lock:
+        cached = _resolved.get(host)
+        if cached and time.monotonic() - cached[0] < _RESOLVE_TTL:
+            return cached[1]
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+            verdict: bool | None = all(is_public_address(info[4][0]) for info in infos)
+        except (socket.gaierror, UnicodeError, OSError):
+            verdict = None
+        _resolved[host] = (time.monotonic(), verdict)
+        return verdict
+
+
+def check_address(url: str) -> None:
+    """Raise unless the URL's host resolves, and only to public addresses."""
+    host = urlsplit(url).hostname or ""
+    verdict = is_public_host(host)
+    if verdict is None:
+        raise FetchError(url, f"cannot resolve host {host!r}")
+    if not verdict:
+        raise FetchError(url, "address is not public (private, loopback or link-local)")
 
 
 def local_path(url: str) -> Path | None:
@@ -128,10 +154,9 @@ def fetch(
     deadline = time.monotonic() + policy.total_timeout
     current = url
     for _ in range(policy.max_redirects + 1):
-        host = urlsplit(current).hostname or ""
         guarded = not (trusted or policy.allow_private_networks)
-        if guarded and not is_public_host(host):
-            raise FetchError(current, "address is not public (private, loopback or link-local)")
+        if guarded:
+            check_address(current)
         response = _get(client, current, policy, deadline, headers, check_peer=guarded)
         if response.status in (301, 302, 303, 307, 308):
             location = response.headers.get("location")
@@ -271,8 +296,8 @@ def fetch_many(
         def one(url: str) -> Fetched | FetchError:
             try:
                 remote = local_path(url) is None
-                if remote and not (trusted or policy.allow_private_networks) and not is_public_host(urlsplit(url).hostname or ""):
-                    raise FetchError(url, "address is not public (private, loopback or link-local)")
+                if remote and not (trusted or policy.allow_private_networks):
+                    check_address(url)
                 if robots is not None and remote and not robots.allowed(url):
                     raise FetchError(url, "disallowed by robots.txt (or robots.txt unreachable)")
                 with gate(url):

@@ -85,9 +85,10 @@ def parse_feeds(feeds: list[FeedSource], policy: FetchPolicy, fetched: dict, pre
         if result.content_type:
             headers.setdefault("content-type", result.content_type)
         parsed = parse_feed(result.content, feed_url=source.url, headers=headers)
-        if not parsed.entries and parsed.bozo:
+        if not parsed.entries and not parsed.format:  # nothing feedparser recognises as a feed
             states.append(next_feed_state(source.url, source.name, prev, status=result.status,
-                                          error=f"not a feed: {parsed.bozo}"[:500], now=now, **backoff))
+                                          error=f"not a feed: {parsed.bozo or 'no feed format recognised'}"[:500],
+                                          now=now, **backoff))
             continue
         states.append(next_feed_state(source.url, source.name, prev, status=result.status, error=None, now=now,
                                       headers=result.headers, raw=result.content, parsed=parsed, **backoff))
@@ -185,7 +186,7 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
     logger = get_run_logger()
     summary = RunSummary(feeds=len(feed_list.feeds))
     now = datetime.now(timezone.utc)
-    clock = time.perf_counter()
+    started = clock = time.perf_counter()
 
     previous = read_feed_states(db_path, [f.url for f in feed_list.feeds])
     due = due_feeds(feed_list, previous, now)
@@ -223,6 +224,7 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
         summary.rejected += result.rejections
         summary.duplicates += sum(1 for a in articles if a.duplicate_of)
         summary.stories_new += len({a.story_id for a in articles if a.story_id == a.article_id})
+    summary.seconds["total"] = time.perf_counter() - started
     logger.info("ingest done feeds=%d failed=%d entries=%d new=%d inserted=%d duplicates=%d rejected=%d",
                 summary.feeds, summary.feeds_failed, summary.entries, summary.new_entries, summary.inserted,
                 summary.duplicates, summary.rejected)

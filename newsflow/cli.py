@@ -84,7 +84,7 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
         f"{summary.feeds_deferred} not due), "
         f"{summary.entries} entries, {summary.new_entries} new -> {summary.inserted} articles stored "
         f"({summary.duplicates} duplicates, {summary.stories_new} new stories), {summary.rejected} rejected; "
-        f"{time.perf_counter() - started:.1f}s -> {target}"
+        f"{time.perf_counter() - started:.1f}s (pipeline {summary.seconds.get('total', 0):.1f}s) -> {target}"
     )
     for failure in summary.failures[:20]:
         typer.echo(f"  feed failed: {failure}")

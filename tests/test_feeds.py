@@ -52,7 +52,9 @@ def test_every_broken_parser_feed_parses_without_raising() -> None:
 
 def test_garbage_is_a_bozo_feed_with_no_entries() -> None:
     feed = parse_feed(b"\x00\x01 not a feed <<<", feed_url="https://example.org/x")
-    assert feed.entries == [] and feed.bozo
+    assert feed.entries == [] and feed.bozo and feed.format is None
+    empty = parse_feed(b'<rss version="2.0"><channel><title>&zeta;</title></channel></rss>', feed_url="https://e.org/f")
+    assert empty.entries == [] and empty.format == "rss20"  # a feed, just an empty one
 
 
 def test_feed_state_validators_only_from_200_and_failures_count() -> None:
@@ -90,3 +92,10 @@ def test_backoff_retry_after_and_feed_intervals() -> None:
     feed = parse_feed(RSS, feed_url="https://example.org/feed.xml")
     ttl = next_feed_state("u", None, None, status=200, error=None, now=now, raw=RSS, parsed=feed)
     assert (ttl.next_fetch_at - now).total_seconds() == 30 * 60
+
+
+def test_implausible_dates_are_absent() -> None:
+    raw = b"""<rss version="2.0"><channel><title>T</title>
+    <item><link>https://e.org/1</link><pubDate>Mon, 01 Jan 0001 00:00:00 GMT</pubDate></item>
+    <item><link>https://e.org/2</link><pubDate>Fri, 31 Dec 9999 23:59:59 GMT</pubDate></item></channel></rss>"""
+    assert [e.published_at for e in parse_feed(raw, feed_url="https://e.org/f").entries] == [None, None]

@@ -13,13 +13,19 @@ import feedparser
 from transforms.records import FeedEntry, FeedState, ParsedFeed
 
 
+# Dates outside this range are a feed's bug (year 1, 9999), not news: treated as absent.
+EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
 def _to_datetime(struct) -> datetime | None:
     if not struct:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(struct), tz=timezone.utc)
-    except (OverflowError, ValueError, TypeError):
+        value = datetime.fromtimestamp(calendar.timegm(struct), tz=timezone.utc)
+    except (OverflowError, ValueError, TypeError, OSError):
         return None
+    return value if EARLIEST <= value < LATEST else None
 
 
 def _entry_content(entry) -> str | None:
@@ -102,6 +108,7 @@ def parse_feed(
         entries=entries,
         bozo=bozo,
         ttl_minutes=ttl_minutes,
+        format=parsed.get("version") or None,
     )
 
 

@@ -28,6 +28,7 @@ class ParsedFeed:
     entries: list[FeedEntry]
     bozo: str | None  # feedparser's complaint about malformed input, if any
     ttl_minutes: int | None = None
+    format: str | None = None  # feedparser's version ("rss20", "atom10", ...); None: not a feed
 
 
 @dataclass(frozen=True, slots=True)
