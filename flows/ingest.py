@@ -2,7 +2,9 @@
 like the pipeline: feeds -> entries -> pages -> clean articles -> enrich -> dedup/stories -> load."""
 from __future__ import annotations
 
+import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,8 +19,10 @@ from transforms.articles import build_article, entry_url, article_id_for
 from transforms.feeds import body_hash, conditional_headers, next_feed_state, parse_feed
 from transforms.records import Article, FeedEntry, FeedState, Rejected
 from warehouse import db as wdb
-from warehouse import store
+from warehouse import spool, store
 
+# How long a stage waits for another process's lock on the file: $NEWSFLOW_LOCK_TIMEOUT seconds.
+LOCK_TIMEOUT = float(os.environ.get("NEWSFLOW_LOCK_TIMEOUT", "30"))
 MAX_ATTEMPTS = 3  # a link whose page and feed content failed this often is left alone
 PAGE_BATCH = 200  # articles per fetch/process/load batch: bounded memory, steady commits
 
@@ -29,6 +33,8 @@ class RunSummary:
     feeds_failed: int = 0
     feeds_unchanged: int = 0
     feeds_deferred: int = 0  # not due yet: backing off, or the feed asked for an interval
+    spooled: int = 0  # articles written beside the warehouse because it was locked
+    drained: int = 0  # articles loaded from the spool at the start of this run
     entries: int = 0
     new_entries: int = 0
     inserted: int = 0
@@ -53,11 +59,61 @@ def fetch_feeds(feeds: list[FeedSource], policy: FetchPolicy, previous: dict[str
     return fetch_many(urls, policy, trusted=True, headers=headers)
 
 
+@contextmanager
+def reading(db_path: Path, what: str, default):
+    """A brief read-only connection (analysts' read-only sessions do not block it). If another
+    process holds the file for writing past the lock timeout, the stage goes on without the
+    warehouse's view (`default`) and says so: the load will spool, nothing is lost."""
+    try:
+        with wdb.connect(db_path, read_only=True, lock_timeout=LOCK_TIMEOUT) as conn:
+            yield conn
+    except wdb.WarehouseLocked as exc:
+        get_run_logger().warning("warehouse locked stage=%s: going on without it (%s)", what, exc)
+        raise _Degraded(default) from exc
+
+
+class _Degraded(Exception):
+    def __init__(self, default):
+        super().__init__("degraded")
+        self.default = default
+
+
+@task(cache_policy=NO_CACHE)
+def prepare_warehouse(db_path: Path) -> int:
+    """Create or migrate the file if needed, then load any spooled batches. Returns how many
+    articles came out of the spool."""
+    try:
+        if wdb.needs_migration(db_path, lock_timeout=LOCK_TIMEOUT):
+            with wdb.connect(db_path, lock_timeout=LOCK_TIMEOUT) as conn:
+                wdb.migrate(conn)
+    except wdb.WarehouseLocked:
+        if not db_path.exists():
+            raise
+        # An existing file held by a writer: the stages go on without it and the load spools;
+        # migrations run at the next chance, before the spool is loaded.
+        get_run_logger().warning("warehouse locked: running without it, the batch will be spooled")
+        return 0
+    drained = 0
+    for path in spool.pending(db_path):
+        batch = spool.read_batch(path)
+        try:
+            with wdb.connect(db_path, lock_timeout=LOCK_TIMEOUT) as conn:
+                result = store.load_batch(conn, batch.articles, batch.rejections, batch.states, now=batch.now)
+        except wdb.WarehouseLocked:
+            get_run_logger().warning("warehouse still locked: %d spooled batches wait", len(spool.pending(db_path)))
+            break
+        path.unlink()  # only after the batch's transaction committed
+        drained += result.inserted
+    return drained
+
+
 @task(cache_policy=NO_CACHE)
 def read_feed_states(db_path: Path, urls: list[str]) -> dict[str, FeedState]:
-    with wdb.connect(db_path) as conn:
-        wdb.migrate(conn)
-        return store.feed_states(conn, urls)
+    try:
+        with reading(db_path, "feed states", {}) as conn:
+            return store.feed_states(conn, urls)
+    except _Degraded as degraded:
+        return degraded.default
 
 
 @task(cache_policy=NO_CACHE)
@@ -103,9 +159,12 @@ def select_new_entries(db_path: Path, entries: list[FeedEntry]) -> list[FeedEntr
     by_id: dict[str, FeedEntry] = {}
     for entry in entries:
         by_id.setdefault(article_id_for(entry_url(entry)), entry)
-    with wdb.connect(db_path) as conn:
-        known = store.known_article_ids(conn, list(by_id))
-        given_up = store.given_up_urls(conn, [entry_url(e) for e in by_id.values()], MAX_ATTEMPTS)
+    try:
+        with reading(db_path, "known entries", None) as conn:
+            known = store.known_article_ids(conn, list(by_id))
+            given_up = store.given_up_urls(conn, [entry_url(e) for e in by_id.values()], MAX_ATTEMPTS)
+    except _Degraded:
+        known, given_up = set(), set()  # fetch them all; the load skips what is stored
     return [e for aid, e in by_id.items() if aid not in known and entry_url(e) not in given_up]
 
 
@@ -134,8 +193,11 @@ def build_articles(entries: list[FeedEntry], pages: dict) -> tuple[list[Article]
 def strip_learned_boilerplate(db_path: Path, articles: list[Article]) -> list[Article]:
     """Lines this source repeats across articles (stored history plus this batch) are cut."""
     pairs = sorted({(boilerplate.source_of(a), fp) for a in articles for fp in boilerplate.article_fingerprints(a)})
-    with wdb.connect(db_path) as conn:
-        stored = store.source_line_counts(conn, pairs)
+    try:
+        with reading(db_path, "source lines", {}) as conn:
+            stored = store.source_line_counts(conn, pairs)
+    except _Degraded as degraded:
+        stored = degraded.default
     return boilerplate.strip_learned(articles, stored)
 
 
@@ -157,11 +219,16 @@ def dedup_and_cluster(db_path: Path, articles: list[Article], now: datetime) -> 
         article.content_hash = dedup.content_hash(article.text)
         article.band_keys = row
     dates = [a.published_at or now for a in articles]
-    with wdb.connect(db_path) as conn:
-        known = store.duplicate_candidates(conn, [a.content_hash for a in articles], [k for row in keys for k in row])
-        members = store.story_members(conn, min(dates) - stories.WINDOW, max(dates) + stories.WINDOW)
-        verdicts = dedup.find_duplicates([(a.article_id, a.text, a.published_at) for a in articles], keys, known, now=now)
-        known_stories = store.stories_of(conn, sorted({v.duplicate_of for v in verdicts.values()}))
+    known, members, known_stories = [], [], {}
+    try:
+        with reading(db_path, "dedup history", None) as conn:
+            known = store.duplicate_candidates(conn, [a.content_hash for a in articles], [k for row in keys for k in row])
+            members = store.story_members(conn, min(dates) - stories.WINDOW, max(dates) + stories.WINDOW)
+            roots = {k.duplicate_of or k.article_id for k in known}
+            known_stories = store.stories_of(conn, sorted(roots))
+    except _Degraded:
+        pass  # this batch is deduplicated against itself only
+    verdicts = dedup.find_duplicates([(a.article_id, a.text, a.published_at) for a in articles], keys, known, now=now)
     for article in articles:
         if (verdict := verdicts.get(article.article_id)) is not None:
             article.duplicate_of, article.duplicate_kind = verdict.duplicate_of, verdict.kind
@@ -175,9 +242,14 @@ def dedup_and_cluster(db_path: Path, articles: list[Article], now: datetime) -> 
 
 @task(cache_policy=NO_CACHE)
 def load(db_path: Path, articles, rejected, states, now: datetime) -> store.LoadResult:
-    with wdb.connect(db_path) as conn:
-        wdb.migrate(conn)
-        return store.load_batch(conn, articles, rejected, states, now=now)
+    """Hold the write connection only for the load; if the file stays locked, spool the batch."""
+    try:
+        with wdb.connect(db_path, lock_timeout=LOCK_TIMEOUT) as conn:
+            return store.load_batch(conn, articles, rejected, states, now=now)
+    except wdb.WarehouseLocked as exc:
+        path = spool.write_batch(db_path, spool.SpooledBatch(articles, rejected, states, now))
+        get_run_logger().warning("warehouse locked: %d articles spooled to %s (%s)", len(articles), path, exc)
+        return store.LoadResult(inserted=0, already_stored=0, rejections=len(rejected), spooled=len(articles))
 
 
 @flow(name="newsflow-ingest", log_prints=True)
@@ -188,6 +260,7 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
     now = datetime.now(timezone.utc)
     started = clock = time.perf_counter()
 
+    summary.drained = prepare_warehouse(db_path)
     previous = read_feed_states(db_path, [f.url for f in feed_list.feeds])
     due = due_feeds(feed_list, previous, now)
     summary.feeds_deferred = len(feed_list.feeds) - len(due)
@@ -221,6 +294,7 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
         result = load(db_path, articles, rejected, states if last else [], now)
         summary.seconds["load"] = summary.seconds.get("load", 0) + time.perf_counter() - clock
         summary.inserted += result.inserted
+        summary.spooled += result.spooled
         summary.rejected += result.rejections
         summary.duplicates += sum(1 for a in articles if a.duplicate_of)
         summary.stories_new += len({a.story_id for a in articles if a.story_id == a.article_id})

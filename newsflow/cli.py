@@ -86,6 +86,11 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
         f"({summary.duplicates} duplicates, {summary.stories_new} new stories), {summary.rejected} rejected; "
         f"{time.perf_counter() - started:.1f}s (pipeline {summary.seconds.get('total', 0):.1f}s) -> {target}"
     )
+    if summary.drained:
+        typer.echo(f"  loaded {summary.drained} articles spooled by an earlier run")
+    if summary.spooled:
+        typer.echo(f"  warehouse locked by another process: {summary.spooled} articles spooled beside it, "
+                   "loaded by the next run")
     for failure in summary.failures[:20]:
         typer.echo(f"  feed failed: {failure}")
     if len(summary.failures) > 20:

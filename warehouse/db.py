@@ -85,3 +85,16 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
         applied.append(name)
         log.info("warehouse migrated version=%d name=%s", version, name)
     return applied
+
+
+def needs_migration(path: Path, lock_timeout: float = 30.0) -> bool:
+    """True for a new file or one with migrations not yet applied (read-only check)."""
+    if not Path(path).exists():
+        return True
+    latest = migrations()[-1][0]
+    with connect(path, read_only=True, lock_timeout=lock_timeout) as conn:
+        try:
+            current = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+        except duckdb.CatalogException:
+            return True
+    return current is None or current < latest

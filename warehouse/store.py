@@ -113,6 +113,7 @@ class LoadResult:
     inserted: int
     already_stored: int
     rejections: int
+    spooled: int = 0  # articles written to the spool because the file was locked
 
 
 _ARTICLE_COLUMNS = {
