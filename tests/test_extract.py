@@ -53,3 +53,13 @@ def test_banner_only_page_is_rejected_with_reasons() -> None:
 def test_canonical_url_drops_tracking_and_fragment() -> None:
     assert canonical_url("HTTPS://Example.org:443/a?utm_source=x&id=3#frag") == "https://example.org/a?id=3"
     assert canonical_url("http://example.org") == "http://example.org/"
+
+
+def test_paywall_stub_page_loses_to_the_feeds_full_text() -> None:
+    stub = ("<html><body><article><h1>Budget passes</h1><p>The council approved the budget on Tuesday after a long "
+            "debate that ran late into the evening.</p><p>Subscribers can read the full story.</p></article></body></html>")
+    content = "".join(f"<p>{p}</p>" for p in PARAS)
+    article = build_article(entry(content=content), page(stub.encode()))
+    assert article.text_source == "feed_content" and article.text.split("\n") == PARAS
+    # a full page still wins over a short feed summary
+    assert build_article(entry(summary="Short teaser."), page(HTML.encode())).text_source == "page"

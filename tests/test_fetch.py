@@ -134,3 +134,24 @@ def test_requests_to_one_host_are_spaced(httpserver) -> None:
     fetch_many([httpserver.url_for(f"/p?i={i}") for i in range(4)], policy, trusted=True)
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
     assert len(arrivals) == 4 and min(gaps) >= 0.25
+
+
+def test_last_modified_304_and_retry_after_reach_the_caller(httpserver) -> None:
+    stamp = "Tue, 02 Jan 2024 10:00:00 GMT"
+    httpserver.expect_request("/lm", headers={"If-Modified-Since": stamp}).respond_with_data("", status=304)
+    assert get(httpserver.url_for("/lm"), headers={"If-Modified-Since": stamp}).status == 304
+    httpserver.expect_request("/busy").respond_with_data("slow down", status=429, headers={"Retry-After": "120"})
+    with pytest.raises(FetchError) as err:
+        get(httpserver.url_for("/busy"))
+    assert (err.value.status, err.value.retry_after) == (429, "120")
+
+
+def test_http_charset_is_weighed_against_the_xml_declaration(httpserver) -> None:
+    from transforms.feeds import parse_feed
+
+    body = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Caf\u00e9 \u00fcber</title></channel></rss>'
+    httpserver.expect_request("/latin1.xml").respond_with_data(body.encode("iso-8859-1"),
+                                                               content_type="application/xml; charset=iso-8859-1")
+    fetched = get(httpserver.url_for("/latin1.xml"))
+    feed = parse_feed(fetched.content, feed_url=fetched.url, headers={**fetched.headers, "content-type": fetched.content_type})
+    assert feed.title == "Caf\u00e9 \u00fcber"  # the HTTP charset wins over the (wrong) declaration

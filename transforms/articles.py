@@ -8,6 +8,7 @@ from transforms.clean import clean_text
 from transforms.extract import extract_article, html_to_text
 from transforms.records import Article, Extracted, FeedEntry, Fetched, Rejected
 
+STUB_RATIO = 0.5  # page text under half the feed's full text: take the feed's
 MIN_WORDS = 15  # below this, "text" is a banner or a stub; interstitial lines are already gone
 _TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ocid", "cmpid", "_ga", "igshid", "ref_src")
 
@@ -55,6 +56,7 @@ def build_article(entry: FeedEntry, page: Fetched | None, page_error: str | None
     if (fallback := _from_feed(entry)) is not None:
         attempts.append(fallback)
     reasons = [page_error] if page_error else ([] if page is not None else ["no link and no content"])
+    candidates = []
     for extracted, source in attempts:
         title = entry.title or extracted.title
         cleaned = clean_text(extracted.text, title=title)
@@ -62,6 +64,12 @@ def build_article(entry: FeedEntry, page: Fetched | None, page_error: str | None
         if words < MIN_WORDS:
             reasons.append(f"{source}: {words} words after cleaning")
             continue
+        candidates.append((extracted, source, title, cleaned, words))
+    if candidates:
+        extracted, source, title, cleaned, words = candidates[0]
+        # A page much shorter than the feed's own full text is a paywall or consent stub.
+        if source == "page" and len(candidates) > 1 and words < STUB_RATIO * candidates[1][4]:
+            extracted, source, title, cleaned, words = candidates[1]
         headline = next((r.text for r in cleaned.removals if r.rule == "headline"), None)
         return Article(
             article_id=article_id_for(url),
