@@ -171,8 +171,9 @@ def select_new_entries(db_path: Path, entries: list[FeedEntry]) -> list[FeedEntr
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
 def fetch_pages(entries: list[FeedEntry], policy: FetchPolicy) -> dict:
     # Links inside a local fixture feed are local files the operator shipped: trusted.
-    local = [e.url for e in entries if e.url and e.url.startswith("file:") and e.feed_url.startswith("file:")]
-    remote = [e.url for e in entries if e.url and e.url not in set(local)]
+    local = {e.url for e in entries if e.url and e.url.startswith("file:") and e.feed_url.startswith("file:")}
+    remote = [e.url for e in entries if e.url and e.url not in local]
+    local = sorted(local)
     results = fetch_many(local, policy, trusted=True) if local else {}
     results.update(fetch_many(remote, policy, trusted=False) if remote else {})
     return results
