@@ -79,8 +79,8 @@ def _absolute(url: str, base: Path) -> str:
     return (path if path.is_absolute() else (base / path)).resolve().as_uri()
 
 
-def load_feed_list(path: Path, *, env: dict[str, str] | None = None) -> FeedList:
-    env = os.environ if env is None else env
+def _read_feed_file(path: Path) -> tuple[dict, _FeedFile]:
+    """The file as plain data and validated; every problem is a one-line ConfigError."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -90,11 +90,16 @@ def load_feed_list(path: Path, *, env: dict[str, str] | None = None) -> FeedList
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"feed list {path} is not valid TOML: {exc}") from exc
     try:
-        parsed = _FeedFile.model_validate(raw)
+        return raw, _FeedFile.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"feed list {path}: {where}: {first['msg']}") from exc
+
+
+def load_feed_list(path: Path, *, env: dict[str, str] | None = None) -> FeedList:
+    env = os.environ if env is None else env
+    _, parsed = _read_feed_file(path)
     base = path.resolve().parent
     feeds, seen = [], set()
     for feed in parsed.feeds:
@@ -113,15 +118,7 @@ def read_feed_table(path: Path) -> dict:
     """The feed list as plain data, for editing; a missing file is an empty list."""
     if not path.exists():
         return {"feeds": []}
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read feed list {path}: {exc}") from exc
-    try:
-        _FeedFile.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"feed list {path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+    raw, _ = _read_feed_file(path)
     raw.setdefault("feeds", [])
     return raw
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,7 +15,7 @@ from connectors.feedlist import FeedList, FeedSource
 from connectors.fetch import FetchError, FetchPolicy, fetch_many
 from transforms import boilerplate, dedup, enrich, stories
 from transforms.articles import build_article, entry_url, article_id_for
-from transforms.feeds import body_hash, conditional_headers, next_feed_state, parse_feed
+from transforms.feeds import body_hash, conditional_headers, is_due, next_feed_state, parse_feed
 from transforms.records import Article, FeedEntry, FeedState, Rejected
 from warehouse import db as wdb
 from warehouse import spool, store
@@ -45,12 +44,6 @@ class RunSummary:
     failures: list[str] = field(default_factory=list)
 
 
-def due_feeds(feed_list: FeedList, previous: dict[str, FeedState], now: datetime) -> list[FeedSource]:
-    """Feeds whose backoff, Retry-After or minimum interval has run out (or never set)."""
-    return [f for f in feed_list.feeds
-            if not (previous.get(f.url) and previous[f.url].next_fetch_at and previous[f.url].next_fetch_at > now)]
-
-
 # Network tasks retry; everything else fails loudly on a bug.
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
 def fetch_feeds(feeds: list[FeedSource], policy: FetchPolicy, previous: dict[str, FeedState]) -> dict:
@@ -59,23 +52,16 @@ def fetch_feeds(feeds: list[FeedSource], policy: FetchPolicy, previous: dict[str
     return fetch_many(urls, policy, trusted=True, headers=headers)
 
 
-@contextmanager
-def reading(db_path: Path, what: str, default):
-    """A brief read-only connection (analysts' read-only sessions do not block it). If another
-    process holds the file for writing past the lock timeout, the stage goes on without the
-    warehouse's view (`default`) and says so: the load will spool, nothing is lost."""
+def read_or(db_path: Path, what: str, query, default):
+    """`query(conn)` on a brief read-only connection (analysts' read-only sessions do not block
+    it). If another process holds the file for writing past the lock timeout, the stage goes on
+    without the warehouse's view (`default`) and says so: the load will spool, nothing is lost."""
     try:
         with wdb.connect(db_path, read_only=True, lock_timeout=LOCK_TIMEOUT) as conn:
-            yield conn
+            return query(conn)
     except wdb.WarehouseLocked as exc:
         get_run_logger().warning("warehouse locked stage=%s: going on without it (%s)", what, exc)
-        raise _Degraded(default) from exc
-
-
-class _Degraded(Exception):
-    def __init__(self, default):
-        super().__init__("degraded")
-        self.default = default
+        return default
 
 
 @task(cache_policy=NO_CACHE)
@@ -109,11 +95,7 @@ def prepare_warehouse(db_path: Path) -> int:
 
 @task(cache_policy=NO_CACHE)
 def read_feed_states(db_path: Path, urls: list[str]) -> dict[str, FeedState]:
-    try:
-        with reading(db_path, "feed states", {}) as conn:
-            return store.feed_states(conn, urls)
-    except _Degraded as degraded:
-        return degraded.default
+    return read_or(db_path, "feed states", lambda conn: store.feed_states(conn, urls), {})
 
 
 @task(cache_policy=NO_CACHE)
@@ -159,12 +141,10 @@ def select_new_entries(db_path: Path, entries: list[FeedEntry]) -> list[FeedEntr
     by_id: dict[str, FeedEntry] = {}
     for entry in entries:
         by_id.setdefault(article_id_for(entry_url(entry)), entry)
-    try:
-        with reading(db_path, "known entries", None) as conn:
-            known = store.known_article_ids(conn, list(by_id))
-            given_up = store.given_up_urls(conn, [entry_url(e) for e in by_id.values()], MAX_ATTEMPTS)
-    except _Degraded:
-        known, given_up = set(), set()  # fetch them all; the load skips what is stored
+    known, given_up = read_or(db_path, "known entries", lambda conn: (
+        store.known_article_ids(conn, list(by_id)),
+        store.given_up_urls(conn, [entry_url(e) for e in by_id.values()], MAX_ATTEMPTS),
+    ), (set(), set()))  # locked: fetch them all; the load skips what is stored
     return [e for aid, e in by_id.items() if aid not in known and entry_url(e) not in given_up]
 
 
@@ -193,12 +173,8 @@ def build_articles(entries: list[FeedEntry], pages: dict) -> tuple[list[Article]
 @task(cache_policy=NO_CACHE)
 def strip_learned_boilerplate(db_path: Path, articles: list[Article]) -> list[Article]:
     """Lines this source repeats across articles (stored history plus this batch) are cut."""
-    pairs = sorted({(boilerplate.source_of(a), fp) for a in articles for fp in boilerplate.article_fingerprints(a)})
-    try:
-        with reading(db_path, "source lines", {}) as conn:
-            stored = store.source_line_counts(conn, pairs)
-    except _Degraded as degraded:
-        stored = degraded.default
+    pairs = boilerplate.fingerprint_lines(articles)
+    stored = read_or(db_path, "source lines", lambda conn: store.source_line_counts(conn, pairs), {})
     return boilerplate.strip_learned(articles, stored)
 
 
@@ -220,15 +196,13 @@ def dedup_and_cluster(db_path: Path, articles: list[Article], now: datetime) -> 
         article.content_hash = dedup.content_hash(article.text)
         article.band_keys = row
     dates = [a.published_at or now for a in articles]
-    known, members, known_stories = [], [], {}
-    try:
-        with reading(db_path, "dedup history", None) as conn:
-            known = store.duplicate_candidates(conn, [a.content_hash for a in articles], [k for row in keys for k in row])
-            members = store.story_members(conn, min(dates) - stories.WINDOW, max(dates) + stories.WINDOW)
-            roots = {k.duplicate_of or k.article_id for k in known}
-            known_stories = store.stories_of(conn, sorted(roots))
-    except _Degraded:
-        pass  # this batch is deduplicated against itself only
+    def history(conn):
+        known = store.duplicate_candidates(conn, [a.content_hash for a in articles], [k for row in keys for k in row])
+        members = store.story_members(conn, min(dates) - stories.WINDOW, max(dates) + stories.WINDOW)
+        return known, members, store.stories_of(conn, sorted({k.duplicate_of or k.article_id for k in known}))
+
+    # locked: this batch is deduplicated against itself only
+    known, members, known_stories = read_or(db_path, "dedup history", history, ([], [], {}))
     verdicts = dedup.find_duplicates([(a.article_id, a.text, a.published_at) for a in articles], keys, known, now=now)
     for article in articles:
         if (verdict := verdicts.get(article.article_id)) is not None:
@@ -263,7 +237,7 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
 
     summary.drained = prepare_warehouse(db_path)
     previous = read_feed_states(db_path, [f.url for f in feed_list.feeds])
-    due = due_feeds(feed_list, previous, now)
+    due = [f for f in feed_list.feeds if is_due(previous.get(f.url), now)]
     summary.feeds_deferred = len(feed_list.feeds) - len(due)
     fetched = fetch_feeds(due, feed_list.policy, previous)
     entries, states, summary.feeds_unchanged = parse_feeds(due, feed_list.policy, fetched, previous, now)

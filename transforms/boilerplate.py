@@ -43,19 +43,25 @@ def article_fingerprints(article: Article) -> dict[int, str]:
     return found
 
 
+def fingerprint_lines(articles: list[Article]) -> list[tuple[str, int]]:
+    """Record each article's source and line fingerprints (before any line is cut); return the
+    (source, fingerprint) pairs to look up in the warehouse."""
+    for article in articles:
+        article.source, article.line_fingerprints = source_of(article), article_fingerprints(article)
+    return sorted({(a.source, fp) for a in articles for fp in a.line_fingerprints})
+
+
 def strip_learned(articles: list[Article], stored: dict[tuple[str, int], int],
                   min_articles: int = MIN_ARTICLES) -> list[Article]:
     """Remove lines whose count across the source's stored articles plus this batch reaches
     `min_articles`. The batch's own repeats count, so a new site is learned within one run."""
+    if any(a.source is None for a in articles):
+        fingerprint_lines(articles)
     batch: Counter[tuple[str, int]] = Counter()
-    prints = []
     for article in articles:
-        fps = article_fingerprints(article)
-        article.source, article.line_fingerprints = source_of(article), fps
-        prints.append(fps)
-        batch.update((article.source, fp) for fp in fps)
-    for article, fps in zip(articles, prints):
-        source = source_of(article)
+        batch.update((article.source, fp) for fp in article.line_fingerprints)
+    for article in articles:
+        source, fps = article.source, article.line_fingerprints
         learned = {fp for fp in fps if stored.get((source, fp), 0) + batch[(source, fp)] >= min_articles}
         if not learned:
             continue

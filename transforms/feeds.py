@@ -122,6 +122,11 @@ def conditional_headers(previous: FeedState | None) -> dict[str, str]:
     return headers
 
 
+def is_due(state: FeedState | None, now: datetime) -> bool:
+    """A feed is fetched unless its backoff, Retry-After or minimum interval is still running."""
+    return state is None or state.next_fetch_at is None or state.next_fetch_at <= now
+
+
 def body_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
