@@ -23,7 +23,8 @@ from warehouse import spool, store
 # How long a stage waits for another process's lock on the file: $NEWSFLOW_LOCK_TIMEOUT seconds.
 LOCK_TIMEOUT = float(os.environ.get("NEWSFLOW_LOCK_TIMEOUT", "30"))
 MAX_ATTEMPTS = 3  # a link whose page and feed content failed this often is left alone
-PAGE_BATCH = 200  # articles per fetch/process/load batch: bounded memory, steady commits
+# Articles per fetch/process/load batch (bounded memory, steady commits): $NEWSFLOW_BATCH_SIZE.
+PAGE_BATCH = max(1, int(os.environ.get("NEWSFLOW_BATCH_SIZE", "200")))
 
 
 @dataclass

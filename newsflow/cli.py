@@ -55,6 +55,10 @@ def _prefect_env(verbose: bool) -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "newsflow")
+    if not os.environ.get("PREFECT_API_URL"):
+        # The temporary server Prefect starts for a one-off run is torn down as the run ends and
+        # complains about events it had not flushed yet; that is its bookkeeping, not the run's.
+        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
 
 
 @app.command()
