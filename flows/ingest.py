@@ -123,7 +123,13 @@ def parse_feeds(feeds: list[FeedSource], policy: FetchPolicy, fetched: dict, pre
         headers = dict(result.headers)
         if result.content_type:
             headers.setdefault("content-type", result.content_type)
-        parsed = parse_feed(result.content, feed_url=source.url, headers=headers)
+        try:
+            parsed = parse_feed(result.content, feed_url=source.url, headers=headers)
+        except Exception as exc:  # one feed the parser cannot survive never fails the run
+            get_run_logger().exception("feed parser failed url=%s", source.url)
+            states.append(next_feed_state(source.url, source.name, prev, status=result.status,
+                                          error=f"parser failed: {type(exc).__name__}: {exc}"[:500], now=now, **backoff))
+            continue
         if not parsed.entries and not parsed.format:  # nothing feedparser recognises as a feed
             states.append(next_feed_state(source.url, source.name, prev, status=result.status,
                                           error=f"not a feed: {parsed.bozo or 'no feed format recognised'}"[:500],
@@ -166,7 +172,12 @@ def build_articles(entries: list[FeedEntry], pages: dict) -> tuple[list[Article]
     for entry in entries:
         page = pages.get(entry.url) if entry.url else None
         error = page.reason if isinstance(page, FetchError) else None
-        result = build_article(entry, None if error else page, error)
+        try:
+            result = build_article(entry, None if error else page, error)
+        except Exception as exc:  # a page the extractor cannot survive is a rejection, not a failed run
+            get_run_logger().exception("extraction failed url=%s", entry.url)
+            result = Rejected(url=entry_url(entry), stage="extract", reason=f"extractor failed: {type(exc).__name__}: {exc}"[:500],
+                              feed_url=entry.feed_url)
         (rejected if isinstance(result, Rejected) else articles).append(result)
     return articles, rejected
 

@@ -147,6 +147,24 @@ def sql(query: str = typer.Argument(..., help="SQL to run (read-only)"), db: Opt
 
 
 @app.command()
+def report(db: Optional[Path] = DbOption,
+           out: Path = typer.Option(Path("newsflow-report.html"), "--out", help="Where to write the HTML page")) -> None:
+    """A self-contained HTML dashboard of the warehouse (read-only, brief)."""
+    from newsflow.report import render
+    from warehouse.db import WarehouseError
+    from warehouse.report import report_data
+
+    try:
+        data = report_data(db_path(db))
+    except WarehouseError as exc:
+        fail(str(exc))
+    out.write_text(render(data), encoding="utf-8")
+    totals = dict(zip(data.sections["totals"].columns, data.sections["totals"].rows[0]))
+    print(f"newsflow report: {totals['articles']} articles, {totals['stories']} stories, "
+          f"{totals['feeds']} feeds -> {out}")
+
+
+@app.command()
 def extract(files: list[Path] = typer.Argument(..., help="Saved HTML or text files"),
             jsonl: bool = typer.Option(False, "--jsonl", help="One JSON object per file")) -> None:
     """Run the pipeline's own extraction and cleaning on saved files."""

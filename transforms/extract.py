@@ -30,13 +30,31 @@ def decode_text(content: bytes, content_type: str | None = None) -> str:
         if content.startswith(bom):
             return content[len(bom):].decode(codec, errors="replace")
     declared = _CHARSET.search(content_type or "")
-    candidates = [declared.group(1)] if declared else []
-    for codec in (*candidates, "utf-8"):
+    codec = declared.group(1).lower() if declared else None
+    if codec in ("latin-1", "latin1", "iso-8859-1", "us-ascii", "ascii"):
+        codec = "cp1252"  # as browsers read them
+    for candidate in (codec, "utf-8"):
+        if not candidate:
+            continue
         try:
-            return content.decode(codec)
+            return content.decode(candidate)
         except (LookupError, UnicodeDecodeError):
             continue
-    return content.decode("cp1252", errors="replace")
+    try:  # a declared charset with a few bad bytes still beats a guess
+        return content.decode(codec or "cp1252", errors="replace")
+    except LookupError:
+        return content.decode("cp1252", errors="replace")
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
+
+
+def decode_html(content: bytes, content_type: str | None = None) -> str:
+    """HTML bytes -> str the way browsers do it: BOM, HTTP charset, <meta> charset, then UTF-8 if
+    the bytes are valid UTF-8, else windows-1252 (the web's default for unlabelled pages)."""
+    meta = _META_CHARSET.search(content[:4096])
+    declared = (f"charset={meta.group(1).decode('ascii', 'replace')}" if meta else "")
+    return decode_text(content, content_type if _CHARSET.search(content_type or "") else declared)
 
 
 def _parse_date(value: str | None) -> datetime | None:
@@ -73,7 +91,7 @@ def extract_article(content: bytes, *, url: str | None = None, content_type: str
     if not content or not content.strip():
         return None
     if is_html(content, content_type):
-        return extract_html(content, url=url)
+        return extract_html(decode_html(content, content_type), url=url)
     text = decode_text(content, content_type)
     if "\x00" in text[:2048]:  # binary served as text
         return None

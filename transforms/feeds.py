@@ -4,6 +4,7 @@ from __future__ import annotations
 import calendar
 import email.utils
 import hashlib
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin
@@ -54,10 +55,22 @@ def parse_feed(
     Relative links resolve against the feed's own URL, so a local fixture feed can point at
     files beside it.
     """
+    if (json_feed := _parse_json_feed(raw, feed_url)) is not None:
+        return json_feed
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if not feed_url.startswith("file:"):  # feedparser joins file: bases wrongly; we join those below
         response_headers.setdefault("content-location", feed_url)
-    parsed = feedparser.parse(raw, response_headers=response_headers, sanitize_html=False)
+    try:
+        parsed = feedparser.parse(raw, response_headers=response_headers, sanitize_html=False)
+    except (UnicodeError, LookupError, ValueError):
+        # feedparser trips over undecodable bytes inside the XML declaration itself: read the
+        # document as UTF-8 with replacement characters instead.
+        repaired = re.sub(rb"^\s*<\?xml[^>]*\?>", b"", raw.decode("utf-8", errors="replace").encode("utf-8"))
+        try:
+            parsed = feedparser.parse(repaired, sanitize_html=False,
+                                      response_headers={"content-type": "application/xml; charset=utf-8"})
+        except (UnicodeError, LookupError, ValueError) as exc:
+            return ParsedFeed(feed_url=feed_url, title=None, entries=[], bozo=f"{type(exc).__name__}: {exc}"[:500])
     raw_entries = []
     for entry in parsed.entries:
         link = (entry.get("link") or "").strip() or None
@@ -110,6 +123,56 @@ def parse_feed(
         ttl_minutes=ttl_minutes,
         format=parsed.get("version") or None,
     )
+
+
+def _json_date(value) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if EARLIEST <= parsed < LATEST else None
+
+
+def _json_str(value) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _parse_json_feed(raw: bytes, feed_url: str) -> ParsedFeed | None:
+    """JSON Feed 1.0/1.1 (jsonfeed.org), which feedparser does not read. None: not a JSON Feed."""
+    head = raw[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"{"):
+        return None
+    try:
+        doc = json.loads(raw.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return None
+    version = doc.get("version") if isinstance(doc, dict) else None
+    if not isinstance(version, str) or "jsonfeed.org/version/" not in version:
+        return None
+    entries: list[FeedEntry] = []
+    seen: set[str] = set()
+    items = doc.get("items") if isinstance(doc.get("items"), list) else []
+    for item in (i for i in items if isinstance(i, dict)):
+        link = _json_str(item.get("url")) or _json_str(item.get("external_url"))
+        link = urljoin(feed_url, link) if link else None
+        title, published = _json_str(item.get("title")), _json_date(item.get("date_published") or item.get("date_modified"))
+        guid = item.get("id")
+        key = _entry_key({"id": str(guid)} if isinstance(guid, (str, int)) else {}, link, title, published)
+        if key in seen:
+            continue
+        seen.add(key)
+        authors = item.get("authors") if isinstance(item.get("authors"), list) else [item.get("author")]
+        names = [a["name"].strip() for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
+        entries.append(FeedEntry(
+            feed_url=feed_url, entry_key=key, url=link, title=title, published_at=published,
+            content=_json_str(item.get("content_html")) or _json_str(item.get("content_text")),
+            summary=_json_str(item.get("summary")), author=", ".join(n for n in names if n) or None,
+        ))
+    return ParsedFeed(feed_url=feed_url, title=_json_str(doc.get("title")), entries=entries, bozo=None,
+                      format="json" + version.rstrip("/").rsplit("/", 1)[-1].replace(".", ""))
 
 
 def conditional_headers(previous: FeedState | None) -> dict[str, str]:
