@@ -80,6 +80,15 @@ def prepare_warehouse(db_path: Path) -> int:
         # migrations run at the next chance, before the spool is loaded.
         get_run_logger().warning("warehouse locked: running without it, the batch will be spooled")
         return 0
+    stale = read_or(db_path, "index state", lambda conn: store.index_version(conn, "article_bands") != dedup.KEY_SCHEME,
+                    False)
+    if stale:  # candidate keys built by an older scheme would miss copies: rebuild from the stored text
+        try:
+            with wdb.connect(db_path, lock_timeout=LOCK_TIMEOUT) as conn:
+                rebuilt = store.rebuild_band_keys(conn, dedup.KEY_SCHEME, dedup.band_keys_for)
+            get_run_logger().info("dedup keys rebuilt for %d stored articles (scheme %d)", rebuilt, dedup.KEY_SCHEME)
+        except wdb.WarehouseLocked:
+            get_run_logger().warning("warehouse locked: dedup keys will be rebuilt at the next run")
     drained = 0
     for path in spool.pending(db_path):
         batch = spool.read_batch(path)

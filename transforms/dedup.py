@@ -18,7 +18,11 @@ BANDS = 32
 ROWS = NUM_PERM // BANDS  # 4 rows a band: pairs with Jaccard >= ~0.45 become candidates
 JACCARD_MIN = 0.80
 CONTAINMENT_MIN = 0.90  # a trimmed copy, or one with a paragraph added, is still a copy...
-LENGTH_RATIO_MIN = 0.50  # ...as long as one is at least half the other
+LENGTH_RATIO_MIN = 0.50  # ...as long as one is at least half the other,
+CONTAINED_SHINGLES_MIN = 15  # or the contained text is long enough to be more than a phrase
+PARAGRAPH_KEY_WORDS = 12
+MAX_PARAGRAPH_KEYS = 64
+KEY_SCHEME = 2  # bump when shingles or keys change: stored keys are rebuilt from the stored text
 _SEED = 1
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-"})
@@ -35,14 +39,35 @@ def content_hash(text: str) -> str:
 
 
 def shingles(text: str, k: int = SHINGLE_WORDS) -> set[bytes]:
-    words = normalize_text(text).split()
-    if len(words) < k:
-        return {" ".join(words).encode()} if words else set()
-    return {" ".join(words[i : i + k]).encode() for i in range(len(words) - k + 1)}
+    """k-word shingles within each paragraph (a paragraph shorter than k is one shingle). They
+    never span a paragraph break, so a copy with its paragraphs moved, a credit line added or a
+    paragraph cut differs only by the paragraphs it changed."""
+    out: set[bytes] = set()
+    for paragraph in text.split("\n"):
+        words = normalize_text(paragraph).split()
+        if len(words) < k:
+            if words:
+                out.add(" ".join(words).encode())
+            continue
+        out.update(" ".join(words[i : i + k]).encode() for i in range(len(words) - k + 1))
+    return out
+
+
+def paragraph_keys(text: str) -> list[int]:
+    """One key per long paragraph (normalised): a trimmed copy, or one with paragraphs added,
+    keeps whole paragraphs even when its Jaccard similarity is too low for the MinHash bands."""
+    keys = set()
+    for paragraph in text.split("\n"):
+        words = normalize_text(paragraph).split()
+        if len(words) >= PARAGRAPH_KEY_WORDS:
+            digest = hashlib.blake2b(" ".join(words).encode(), digest_size=8, person=b"paragraph").digest()
+            keys.add(struct.unpack("<q", digest)[0])
+    return sorted(keys)[:MAX_PARAGRAPH_KEYS]
 
 
 def band_keys_for(texts: list[str]) -> list[list[int]]:
-    """LSH band keys (signed 64-bit) per text: equal keys in any band make a candidate pair."""
+    """Candidate keys (signed 64-bit) per text: MinHash-LSH band keys plus paragraph keys; a key
+    shared with another text makes a candidate pair, verified on shingles."""
     sets = [shingles(t) or {b""} for t in texts]
     minhashes = MinHash.bulk(sets, num_perm=NUM_PERM, seed=_SEED)
     keys = []
@@ -54,6 +79,8 @@ def band_keys_for(texts: list[str]) -> list[list[int]]:
                                      person=struct.pack("<Q", band)).digest()
             row.append(struct.unpack("<q", digest)[0])
         keys.append(row)
+    for row, text in zip(keys, texts):
+        row.extend(paragraph_keys(text))
     return keys
 
 
@@ -68,7 +95,8 @@ def similarity(a: set[bytes], b: set[bytes]) -> tuple[float, float, float]:
 
 def is_near_copy(a: set[bytes], b: set[bytes]) -> bool:
     jaccard, containment, ratio = similarity(a, b)
-    return jaccard >= JACCARD_MIN or (containment >= CONTAINMENT_MIN and ratio >= LENGTH_RATIO_MIN)
+    return jaccard >= JACCARD_MIN or (containment >= CONTAINMENT_MIN and (
+        ratio >= LENGTH_RATIO_MIN or min(len(a), len(b)) >= CONTAINED_SHINGLES_MIN))
 
 
 @dataclass(frozen=True, slots=True)

@@ -230,3 +230,32 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
     conn.execute("INSERT OR REPLACE INTO feeds BY NAME SELECT * FROM staging_feeds")
     rejected = conn.execute("SELECT count(*) FROM staging_rejections").fetchone()[0]
     return LoadResult(inserted=inserted, already_stored=total - inserted, rejections=rejected)
+
+
+def index_version(conn: duckdb.DuckDBPyConnection, name: str) -> int | None:
+    row = conn.execute("SELECT version FROM index_state WHERE name = ?", [name]).fetchone()
+    return row[0] if row else None
+
+
+def rebuild_band_keys(conn: duckdb.DuckDBPyConnection, version: int, keys_for, chunk: int = 5000) -> int:
+    """Recompute every stored article's candidate keys with `keys_for(texts)` and record the
+    scheme, in one transaction: readers see the old keys or the new ones, never a mix."""
+    ids = [r[0] for r in conn.execute("SELECT article_id FROM articles ORDER BY article_id").fetchall()]
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute("DELETE FROM article_bands")
+        for start in range(0, len(ids), chunk):
+            rows = conn.execute("SELECT article_id, text FROM articles WHERE article_id IN (SELECT unnest(?))",
+                                [ids[start : start + chunk]]).fetchall()
+            keys = keys_for([text for _, text in rows])
+            table = _table(_BAND_SCHEMA, [(k, aid) for (aid, _), row in zip(rows, keys) for k in set(row)])
+            conn.register("rebuilt_bands", table)
+            conn.execute("INSERT INTO article_bands BY NAME SELECT * FROM rebuilt_bands")
+            conn.unregister("rebuilt_bands")
+        conn.execute("INSERT OR REPLACE INTO index_state (name, version, built_at) VALUES ('article_bands', ?, current_timestamp)",
+                     [version])
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return len(ids)
