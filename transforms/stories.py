@@ -15,6 +15,8 @@ WINDOW = timedelta(days=3)
 THRESHOLD = 0.16  # chosen on half of ECB+'s topics (bench/stories.py); the other half reports the score
 ENTITY_WEIGHT = 0.30
 MAX_MEMBERS = 25  # a story is compared through its most recent members
+TOP_TERMS = 30  # with many active stories, a story is scored only if it shares a document's top terms
+PRUNE_ABOVE = 200  # active stories; below this every story is scored
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
 
 
@@ -74,20 +76,34 @@ def assign_stories(batch: list[StoryDoc], members: list[StoryDoc], *, known_stor
     vectors = {aid: _weights(tf, idf) for aid, tf in tfs.items()}
 
     stories: dict[str, list[StoryDoc]] = {}
+    by_term: dict[str, set[str]] = {}  # a story is a candidate only if it shares a top term
     for m in sorted(members, key=lambda d: d.published_at):
         stories.setdefault(m.story_id, []).append(m)
+        for term in _top_terms(vectors[m.article_id]):
+            by_term.setdefault(term, set()).add(m.story_id)
     assigned: dict[str, str] = dict(known_stories or {})
     assigned.update({m.article_id: m.story_id for m in members})
     originals_first = sorted(batch, key=lambda d: (d.duplicate_of is not None, d.published_at))
     for doc in originals_first:
         story = assigned.get(doc.duplicate_of) if doc.duplicate_of else None
+        top = _top_terms(vectors[doc.article_id])
         if story is None:
-            story = _best_story(doc, stories, vectors, window, threshold)
+            if len(stories) > PRUNE_ABOVE:  # at scale: only stories sharing a top term are scored
+                candidates = set().union(*(by_term.get(t, ()) for t in top))
+                story = _best_story(doc, {c: stories[c] for c in candidates}, vectors, window, threshold)
+            else:
+                story = _best_story(doc, stories, vectors, window, threshold)
         story = story or doc.article_id
         assigned[doc.article_id] = story
         stories.setdefault(story, []).append(
             StoryDoc(doc.article_id, doc.text, doc.published_at, doc.entity_names, story))
+        for term in top:
+            by_term.setdefault(term, set()).add(story)
     return {doc.article_id: assigned[doc.article_id] for doc in batch}
+
+
+def _top_terms(vector: dict[str, float], k: int = TOP_TERMS) -> list[str]:
+    return sorted(vector, key=vector.__getitem__, reverse=True)[:k]
 
 
 def _best_story(doc, stories, vectors, window, threshold) -> str | None:

@@ -1,0 +1,149 @@
+"""Scale: with N articles stored (default 1,000,000), deduplicate and assign stories for a batch of
+1,000 new articles: the pipeline's own `dedup_and_cluster` task body against a real DuckDB file.
+
+The stored articles are generated in DuckDB (Zipf-like word draws from a 5,000-word vocabulary,
+~150 words each, spread over a year, ~40 candidate keys each, 3 articles a story on average). The
+batch holds 900 fresh texts and 100 copies of stored articles (half verbatim, half with a paragraph
+added), published on the last day. Timed and measured in a child process (peak RSS from
+getrusage), so the parent's own memory does not count. Reported with the stage split."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+N = int(os.environ.get("NEWSFLOW_SCALE_N", "1000000"))
+BATCH = 1000
+VOCAB = 5000
+END = "2025-12-31 12:00:00+00"
+
+
+def build(db: Path, n: int) -> float:
+    import duckdb
+
+    from warehouse import db as wdb
+
+    started = time.perf_counter()
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+        conn.execute("SET preserve_insertion_order = false")
+        conn.execute(f"CREATE TEMP TABLE vocab AS SELECT i, 'w' || i::VARCHAR || chr((97 + i % 26)::INTEGER) AS word FROM range({VOCAB}) t(i)")
+        conn.execute(f"""
+            CREATE TEMP TABLE gen AS
+            SELECT i, (hash(i) % 1000000000)::BIGINT AS h,
+                   TIMESTAMPTZ '{END}' - to_seconds((hash(i, 'ts') % (365 * 86400))::BIGINT) AS ts
+            FROM range({n}) t(i)""")
+        # texts: 5 paragraphs of 30 words, word index ~ Zipf-ish via squared uniform
+        conn.execute(f"""
+            INSERT INTO articles (article_id, url, feed_url, title, text, published_at, language, story_id,
+                                  ingested_at, text_source, content_hash, word_count)
+            WITH v AS (SELECT list(word ORDER BY i) AS words FROM vocab)
+            SELECT printf('%020d', i), 'https://scale.example/' || i, 'https://scale.example/feed', 'title ' || i,
+                   array_to_string(list_transform(range(5), p -> array_to_string(list_transform(range(30),
+                       w -> v.words[1 + (({VOCAB} - 1) * pow((hash(i, p, w) % 10000) / 10000.0, 2))::INT]), ' ')), chr(10)),
+                   ts, 'en', printf('%020d', i - i % 3), ts, 'page', md5(i::VARCHAR), 150
+            FROM gen, v""")
+        conn.execute("""
+            INSERT INTO article_bands SELECT (hash(i, k) >> 1)::BIGINT - 4611686018427387904, printf('%020d', i)
+            FROM gen, range(40) r(k)""")
+        conn.execute("""
+            INSERT INTO stories SELECT story_id, min(published_at), max(published_at), count(*), any_value(title)
+            FROM articles GROUP BY story_id""")
+        conn.execute("""
+            INSERT INTO entities SELECT article_id, 'Entity ' || (hash(article_id) % 20000)::VARCHAR, 'ORG', 0, 5
+            FROM articles""")
+        conn.execute("INSERT INTO index_state VALUES ('article_bands', 2, current_timestamp)")
+        # 1,000 articles get their real hash and keys, so that the batch's copies of them can be found
+        from transforms import dedup
+        sample = conn.execute(f"SELECT article_id, text FROM articles WHERE hash(article_id) % {max(n // 1000, 1)} = 0 LIMIT 1000").fetchall()
+        keys = dedup.band_keys_for([t for _, t in sample])
+        conn.execute("CREATE TABLE bench_sample (article_id VARCHAR, content_hash VARCHAR)")
+        conn.executemany("INSERT INTO bench_sample VALUES (?, ?)", [(a, dedup.content_hash(t)) for a, t in sample])
+        conn.execute("UPDATE articles SET content_hash = s.content_hash FROM bench_sample s WHERE articles.article_id = s.article_id")
+        conn.execute("DELETE FROM article_bands WHERE article_id IN (SELECT article_id FROM bench_sample)")
+        conn.register("sample_keys", __import__("pyarrow").table({"band_key": [k for row in keys for k in row],
+                                                                  "article_id": [a for (a, _), row in zip(sample, keys) for _ in row]}))
+        conn.execute("INSERT INTO article_bands SELECT band_key, article_id FROM sample_keys")
+        conn.execute("CHECKPOINT")
+    return time.perf_counter() - started
+
+
+def make_batch(db: Path, out: Path) -> None:
+    """900 fresh texts and 100 copies of stored articles (half verbatim, half with a paragraph added)."""
+    import pickle
+    from datetime import datetime, timezone
+
+    from transforms.records import Article, Entity
+    from warehouse import db as wdb
+
+    rng = random.Random(5)
+    with wdb.connect(db, read_only=True) as conn:
+        vocab = [r[0] for r in conn.execute("SELECT word FROM (SELECT DISTINCT unnest(string_split(text, ' ')) AS word"
+                                            " FROM (SELECT text FROM articles LIMIT 300))").fetchall()]
+        stored = conn.execute("SELECT article_id, text FROM articles SEMI JOIN bench_sample USING (article_id) LIMIT 100").fetchall()
+    now = datetime(2025, 12, 31, 12, tzinfo=timezone.utc)
+    articles = []
+    for i in range(BATCH):
+        if i < len(stored):
+            text = stored[i][1] + ("" if i % 2 else "\n" + " ".join(rng.choice(vocab) for _ in range(30)))
+        else:
+            text = "\n".join(" ".join(rng.choice(vocab) for _ in range(30)) for _ in range(5))
+        article = Article(article_id=f"new{i:06d}", url=f"https://new.example/{i}", feed_url="https://new.example/feed",
+                          title=f"t{i}", text=text, published_at=now, text_source="page")
+        article.entities = [Entity(f"Entity {rng.randrange(20000)}", "ORG", 0, 5)]
+        articles.append(article)
+    out.write_bytes(pickle.dumps((articles, now)))
+
+
+CHILD = r"""
+import json, pickle, resource, sys, time
+from pathlib import Path
+from flows.ingest import dedup_and_cluster
+from transforms.enrich import stop_words
+
+db, batch = Path(sys.argv[1]), Path(sys.argv[2])
+articles, now = pickle.loads(batch.read_bytes())
+stop_words()  # loaded once per process in the pipeline too
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+out = dedup_and_cluster.fn(db, articles, now)
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_rss_mb": peak / 1024, "rss_before_mb": base / 1024,
+                  "copies_found": sum(1 for a in out if a.duplicate_of), "stories_joined": sum(1 for a in out if a.story_id != a.article_id)}))
+"""
+
+
+def main() -> dict:
+    folder = Path(tempfile.mkdtemp(prefix="newsflow-scale-"))
+    db = folder / "scale.duckdb"
+    build_seconds = build(db, N)
+    size_mb = db.stat().st_size / 2**20
+    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
+    batch = folder / "batch.pickle"
+    make_batch(db, batch)
+    runs = []
+    for _ in range(2):  # the first run also warms the OS file cache
+        done = subprocess.run([sys.executable, "-c", CHILD, str(db), str(batch)], capture_output=True, text=True, env=env,
+                              cwd=Path(__file__).resolve().parent.parent)
+        if done.returncode != 0:
+            raise SystemExit(done.stderr[-3000:])
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    result = {"stored": N, "build_seconds": build_seconds, "db_mb": size_mb, "runs": runs}
+    print(f"scale: {N:,} stored articles ({size_mb:,.0f} MB, built in {build_seconds:.0f}s); batch of {BATCH}:")
+    for r in runs:
+        print(f"  dedup+stories {r['seconds']:.2f}s, peak RSS {r['peak_rss_mb']:.0f} MB (process before: {r['rss_before_mb']:.0f} MB),"
+              f" copies found {r['copies_found']}/100, joined stories {r['stories_joined']}")
+    for path in folder.iterdir():
+        path.unlink() if path.is_file() else None
+    folder.rmdir()
+    return result
+
+
+if __name__ == "__main__":
+    main()
