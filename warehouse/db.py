@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from contextlib import contextmanager
 from importlib import resources
@@ -11,6 +12,10 @@ from typing import Iterator
 import duckdb
 
 log = logging.getLogger("newsflow.warehouse")
+
+# DuckDB's own memory cap per connection (it spills to disk beyond it): the pipeline's joins over a
+# large history stay bounded. $NEWSFLOW_DUCKDB_MEMORY_LIMIT, e.g. "2GB"; default 512MB.
+MEMORY_LIMIT = os.environ.get("NEWSFLOW_DUCKDB_MEMORY_LIMIT", "512MB")
 
 
 class WarehouseError(Exception):
@@ -37,7 +42,7 @@ def connect(path: Path | str, *, read_only: bool = False, lock_timeout: float = 
     delay = 0.05
     while True:
         try:
-            conn = duckdb.connect(str(path), read_only=read_only)
+            conn = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
             break
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
