@@ -24,7 +24,7 @@ END = "2025-12-31 12:00:00+00"
 
 
 def build(db: Path, n: int) -> float:
-    import duckdb
+    import pyarrow as pa
 
     from warehouse import db as wdb
 
@@ -66,7 +66,7 @@ def build(db: Path, n: int) -> float:
         conn.executemany("INSERT INTO bench_sample VALUES (?, ?)", [(a, dedup.content_hash(t)) for a, t in sample])
         conn.execute("UPDATE articles SET content_hash = s.content_hash FROM bench_sample s WHERE articles.article_id = s.article_id")
         conn.execute("DELETE FROM article_bands WHERE article_id IN (SELECT article_id FROM bench_sample)")
-        conn.register("sample_keys", __import__("pyarrow").table({"band_key": [k for row in keys for k in row],
+        conn.register("sample_keys", pa.table({"band_key": [k for row in keys for k in row],
                                                                   "article_id": [a for (a, _), row in zip(sample, keys) for _ in row]}))
         conn.execute("INSERT INTO article_bands SELECT band_key, article_id FROM sample_keys")
         conn.execute("CHECKPOINT")

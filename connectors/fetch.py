@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from urllib.robotparser import RobotFileParser
 from pathlib import Path
@@ -300,9 +300,8 @@ def fetch_many(
                     check_address(url)
                 if robots is not None and remote and not robots.allowed(url):
                     raise FetchError(url, "disallowed by robots.txt (or robots.txt unreachable)")
-                if not remote:  # a local file costs no site anything: no spacing, no host cap
-                    return fetch(client, url, policy, trusted=trusted, headers=headers.get(url))
-                with gate(url):
+                # a local file costs no site anything: no spacing, no host cap
+                with gate(url) if remote else nullcontext():
                     return fetch(client, url, policy, trusted=trusted, headers=headers.get(url))
             except FetchError as exc:
                 log.info("fetch failed url=%s reason=%s", url, exc.reason)
