@@ -38,27 +38,29 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normalize_text(text).encode()).hexdigest()[:32]
 
 
-def shingles(text: str, k: int = SHINGLE_WORDS) -> set[bytes]:
+def _paragraph_words(text: str) -> list[list[str]]:
+    """Each non-empty paragraph, normalised and split into words."""
+    return [words for words in (normalize_text(p).split() for p in text.split("\n")) if words]
+
+
+def shingles(text: str, k: int = SHINGLE_WORDS, *, paragraphs: list[list[str]] | None = None) -> set[bytes]:
     """k-word shingles within each paragraph (a paragraph shorter than k is one shingle). They
     never span a paragraph break, so a copy with its paragraphs moved, a credit line added or a
     paragraph cut differs only by the paragraphs it changed."""
     out: set[bytes] = set()
-    for paragraph in text.split("\n"):
-        words = normalize_text(paragraph).split()
+    for words in paragraphs if paragraphs is not None else _paragraph_words(text):
         if len(words) < k:
-            if words:
-                out.add(" ".join(words).encode())
-            continue
-        out.update(" ".join(words[i : i + k]).encode() for i in range(len(words) - k + 1))
+            out.add(" ".join(words).encode())
+        else:
+            out.update(" ".join(words[i : i + k]).encode() for i in range(len(words) - k + 1))
     return out
 
 
-def paragraph_keys(text: str) -> list[int]:
+def paragraph_keys(text: str, *, paragraphs: list[list[str]] | None = None) -> list[int]:
     """One key per long paragraph (normalised): a trimmed copy, or one with paragraphs added,
     keeps whole paragraphs even when its Jaccard similarity is too low for the MinHash bands."""
     keys = set()
-    for paragraph in text.split("\n"):
-        words = normalize_text(paragraph).split()
+    for words in paragraphs if paragraphs is not None else _paragraph_words(text):
         if len(words) >= PARAGRAPH_KEY_WORDS:
             digest = hashlib.blake2b(" ".join(words).encode(), digest_size=8, person=b"paragraph").digest()
             keys.add(struct.unpack("<q", digest)[0])
@@ -68,7 +70,8 @@ def paragraph_keys(text: str) -> list[int]:
 def band_keys_for(texts: list[str]) -> list[list[int]]:
     """Candidate keys (signed 64-bit) per text: MinHash-LSH band keys plus paragraph keys; a key
     shared with another text makes a candidate pair, verified on shingles."""
-    sets = [shingles(t) or {b""} for t in texts]
+    paragraphs = [_paragraph_words(t) for t in texts]  # normalised once, for shingles and paragraph keys
+    sets = [shingles(t, paragraphs=p) or {b""} for t, p in zip(texts, paragraphs)]
     minhashes = MinHash.bulk(sets, num_perm=NUM_PERM, seed=_SEED)
     keys = []
     for mh in minhashes:
@@ -79,8 +82,8 @@ def band_keys_for(texts: list[str]) -> list[list[int]]:
                                      person=struct.pack("<Q", band)).digest()
             row.append(struct.unpack("<q", digest)[0])
         keys.append(row)
-    for row, text in zip(keys, texts):
-        row.extend(paragraph_keys(text))
+    for row, text, p in zip(keys, texts, paragraphs):
+        row.extend(paragraph_keys(text, paragraphs=p))
     return keys
 
 

@@ -24,13 +24,14 @@ def is_html(content: bytes, content_type: str | None) -> bool:
     return bool(_HTML_SNIFF.search(content[:4096]))
 
 
-def decode_text(content: bytes, content_type: str | None = None) -> str:
-    """Bytes -> str: BOM, then the declared charset, then UTF-8, then cp1252 (never fails)."""
+def decode_text(content: bytes, content_type: str | None = None, *, charset: str | None = None) -> str:
+    """Bytes -> str: BOM, then the declared charset (`charset`, else the Content-Type's), then
+    UTF-8, then cp1252 (never fails)."""
     for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if content.startswith(bom):
             return content[len(bom):].decode(codec, errors="replace")
     declared = _CHARSET.search(content_type or "")
-    codec = declared.group(1).lower() if declared else None
+    codec = (charset or (declared.group(1) if declared else "")).lower() or None
     if codec in ("latin-1", "latin1", "iso-8859-1", "us-ascii", "ascii"):
         codec = "cp1252"  # as browsers read them
     for candidate in (codec, "utf-8"):
@@ -52,9 +53,10 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", r
 def decode_html(content: bytes, content_type: str | None = None) -> str:
     """HTML bytes -> str the way browsers do it: BOM, HTTP charset, <meta> charset, then UTF-8 if
     the bytes are valid UTF-8, else windows-1252 (the web's default for unlabelled pages)."""
+    if _CHARSET.search(content_type or ""):
+        return decode_text(content, content_type)
     meta = _META_CHARSET.search(content[:4096])
-    declared = (f"charset={meta.group(1).decode('ascii', 'replace')}" if meta else "")
-    return decode_text(content, content_type if _CHARSET.search(content_type or "") else declared)
+    return decode_text(content, charset=meta.group(1).decode("ascii", "replace") if meta else None)
 
 
 def _parse_date(value: str | None) -> datetime | None:
