@@ -89,6 +89,14 @@ def prepare_warehouse(db_path: Path) -> int:
             get_run_logger().info("dedup keys rebuilt for %d stored articles (scheme %d)", rebuilt, dedup.KEY_SCHEME)
         except wdb.WarehouseLocked:
             get_run_logger().warning("warehouse locked: dedup keys will be rebuilt at the next run")
+    stale = read_or(db_path, "index state", lambda conn: store.index_version(conn, "term_df") != enrich.TERM_SCHEME, False)
+    if stale:  # keywords rank by warehouse-wide document frequencies: count the stored articles' words
+        try:
+            with wdb.connect(db_path, lock_timeout=LOCK_TIMEOUT) as conn:
+                rebuilt = store.rebuild_term_df(conn, enrich.TERM_SCHEME, enrich.content_terms)
+            get_run_logger().info("term frequencies rebuilt for %d stored articles (scheme %d)", rebuilt, enrich.TERM_SCHEME)
+        except wdb.WarehouseLocked:
+            get_run_logger().warning("warehouse locked: term frequencies will be rebuilt at the next run")
     drained = 0
     for path in spool.pending(db_path):
         batch = spool.read_batch(path)
@@ -200,10 +208,18 @@ def strip_learned_boilerplate(db_path: Path, articles: list[Article]) -> list[Ar
 
 
 @task(cache_policy=NO_CACHE)
-def enrich_articles(articles: list[Article]) -> list[Article]:
-    for article, extra in zip(articles, enrich.enrich_texts([a.text for a in articles])):
+def enrich_articles(db_path: Path, articles: list[Article]) -> list[Article]:
+    """Models first, then the warehouse's statistics for what they found, then corrections and ranking."""
+    texts = [a.text for a in articles]
+    analyses = enrich.analyse(texts)
+    terms, names = enrich.lookups(analyses)
+    others = any(a.language != "en" for a in analyses)
+    history = read_or(db_path, "enrich history",
+                      lambda conn: store.enrichment_history(conn, terms, names, organisations=others), enrich.History())
+    for article, extra in zip(articles, enrich.finish(analyses, texts, [a.published_at for a in articles], history)):
         article.language, article.language_score = extra.language, extra.language_score
-        article.entities, article.keywords, article.word_count = extra.entities, extra.keywords, extra.word_count
+        article.entities, article.places, article.dates = extra.entities, extra.places, extra.dates
+        article.keywords, article.word_count, article.terms = extra.keywords, extra.word_count, extra.terms
     return articles
 
 
@@ -279,7 +295,7 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
         articles = strip_learned_boilerplate(db_path, articles)
         summary.seconds["fetch+extract"] = summary.seconds.get("fetch+extract", 0) + time.perf_counter() - clock
         clock = time.perf_counter()
-        articles = enrich_articles(articles)
+        articles = enrich_articles(db_path, articles)
         summary.seconds["enrich"] = summary.seconds.get("enrich", 0) + time.perf_counter() - clock
         clock = time.perf_counter()
         articles = dedup_and_cluster(db_path, articles, now)

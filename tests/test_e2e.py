@@ -46,16 +46,28 @@ def test_seed_run_meets_the_seed_expectations_and_rerun_adds_nothing(db) -> None
     entities = set(q(db, "SELECT name, label FROM entities"))
     assert ("Joe Biden", "PERSON") in entities and ("Pentagon", "ORG") in entities
     assert q(db, "SELECT count(*) FROM stories") == [(2,)]
+    # enrichment: the border town under three spellings is one place with coordinates
+    towns = q(db, """SELECT DISTINCT geonameid, country_code, round(latitude), round(longitude) FROM places
+                     WHERE mention IN ('al-Bukamal', 'Al-Bukamal')""")
+    assert towns == [(174448, "SY", 34.0, 41.0)]
+    assert ("al-Bukamal", "GPE") in entities and ("al-Bukamal", "ORG") not in entities
+    assert q(db, "SELECT count(DISTINCT article_id) FROM places WHERE country_code = 'IQ'") == [(5,)]
+    # "28 January" in the 3 February 2024 article; "January 3rd, 2020" in the Soleimani paragraph
+    assert {str(r[0]) for r in q(db, "SELECT day FROM dates")} >= {"2024-01-28", "2020-01-03"}
+    assert q(db, "SELECT count(*) FROM articles WHERE len(keywords) = 8 AND word_count > 0") == [(5,)]
+    assert q(db, "SELECT articles FROM term_df WHERE term = 'iraq'") == [(5,)]
+    assert q(db, "SELECT sum(articles) FROM entity_names WHERE name = 'Pentagon' AND label = 'ORG'")[0][0] >= 3
     assert {r[0] for r in q(db, "SELECT DISTINCT rule FROM removals")} >= {
         "interstitial", "icon_words", "byline", "license_footer", "photo_credit", "embedded_post", "related_links", "headline"}
 
-    before = q(db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM entities), (SELECT count(*) FROM removals),"
-                   " (SELECT count(*) FROM article_bands), (SELECT max(ingested_at) FROM articles)")
+    counts = ("SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM entities), (SELECT count(*) FROM removals),"
+              " (SELECT count(*) FROM article_bands), (SELECT max(ingested_at) FROM articles), (SELECT count(*) FROM places),"
+              " (SELECT count(*) FROM dates), (SELECT sum(articles) FROM term_df), (SELECT sum(articles) FROM entity_names)")
+    before = q(db, counts)
     second = newsflow("run", "--db", str(db))
     assert second.returncode == 0, second.stderr
     assert "0 new -> 0 articles stored" in second.stdout
-    assert q(db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM entities), (SELECT count(*) FROM removals),"
-                 " (SELECT count(*) FROM article_bands), (SELECT max(ingested_at) FROM articles)") == before
+    assert q(db, counts) == before
 
 
 PARAS = [

