@@ -25,6 +25,8 @@ LOCK_TIMEOUT = float(os.environ.get("NEWSFLOW_LOCK_TIMEOUT", "30"))
 MAX_ATTEMPTS = 3  # a link whose page and feed content failed this often is left alone
 # Articles per fetch/process/load batch (bounded memory, steady commits): $NEWSFLOW_BATCH_SIZE.
 PAGE_BATCH = max(1, int(os.environ.get("NEWSFLOW_BATCH_SIZE", "200")))
+# spaCy worker processes (forked): opt-in, since the flow's process also runs Prefect's threads.
+NLP_PROCESSES = max(1, int(os.environ.get("NEWSFLOW_NLP_PROCESSES", "1")))
 
 
 @dataclass
@@ -211,7 +213,7 @@ def strip_learned_boilerplate(db_path: Path, articles: list[Article]) -> list[Ar
 def enrich_articles(db_path: Path, articles: list[Article]) -> list[Article]:
     """Models first, then the warehouse's statistics for what they found, then corrections and ranking."""
     texts = [a.text for a in articles]
-    analyses = enrich.analyse(texts)
+    analyses = enrich.analyse(texts, processes=NLP_PROCESSES)
     terms, names = enrich.lookups(analyses)
     others = any(a.language != "en" for a in analyses)
     history = read_or(db_path, "enrich history",

@@ -90,6 +90,9 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
         f"({summary.duplicates} duplicates, {summary.stories_new} new stories), {summary.rejected} rejected; "
         f"{time.perf_counter() - started:.1f}s (pipeline {summary.seconds.get('total', 0):.1f}s) -> {target}"
     )
+    stages = {k: v for k, v in summary.seconds.items() if k != "total"}
+    if summary.new_entries:
+        typer.echo("  stages: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in stages.items()))
     if summary.drained:
         typer.echo(f"  loaded {summary.drained} articles spooled by an earlier run")
     if summary.spooled:

@@ -108,3 +108,25 @@ def test_source_line_counts_accumulate_across_batches_once_per_article(db) -> No
         counts = store.source_line_counts(conn, [("example.org", fp) for fp in arts[0].line_fingerprints])
     shared = fingerprint("Subscribe to Example Daily today")
     assert counts == {("example.org", shared): 3}  # article 4's own line is not stored yet
+
+
+def test_enrichment_statistics_accumulate_and_rebuild_from_stored_text(db) -> None:
+    from transforms import enrich
+
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+        first = [article(i, text=f"Harbour dredging plan number {i}", terms=frozenset({"harbour", "dredging", f"n{i}"}))
+                 for i in range(3)]
+        store.load_batch(conn, first, [], [], now=NOW)
+        store.load_batch(conn, first, [], [], now=NOW)  # a reloaded batch counts nothing twice
+        assert dict(conn.execute("SELECT term, articles FROM term_df WHERE term IN ('harbour', 'n1')").fetchall()) == {
+            "harbour": 3, "n1": 1}
+        assert conn.execute("SELECT articles FROM entity_names WHERE name = 'Pentagon' AND label = 'ORG'").fetchone() == (3,)
+        history = store.enrichment_history(conn, {"harbour", "absent"}, {"Pentagon"}, organisations=True)
+        assert (history.documents, history.term_df, history.labels) == (3, {"harbour": 3}, {"Pentagon": {"ORG": 3}})
+        assert history.organisations == frozenset({"Pentagon"})
+        # a warehouse from before term_df (or a changed tokeniser): counts rebuilt from the stored text
+        assert store.rebuild_term_df(conn, enrich.TERM_SCHEME, enrich.content_terms) == 3
+        rebuilt = dict(conn.execute("SELECT term, articles FROM term_df").fetchall())
+        assert rebuilt == {"harbour": 3, "dredging": 3, "plan": 3, "number": 3}
+        assert store.index_version(conn, "term_df") == enrich.TERM_SCHEME

@@ -1,0 +1,85 @@
+"""Enrichment: entity corrections, other languages, keywords against warehouse frequencies, spaCy workers."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from transforms import enrich
+from transforms.records import Entity
+
+
+def labels(entities: list[Entity]) -> set[tuple[str, str]]:
+    return {(e.name, e.label) for e in entities}
+
+
+def ent(name: str, label: str) -> Entity:
+    return Entity(name, label, 0, len(name))
+
+
+def test_a_town_in_a_country_the_article_names_is_a_place_not_an_organisation() -> None:
+    from transforms.gazetteer import gazetteer
+
+    fixed = enrich.correct_entities([ent("Syria", "GPE"), ent("al-Bukamal", "ORG"), ent("Dayr al-Zowr", "PERSON")],
+                                    {}, frozenset(), gazetteer())
+    assert labels(fixed) == {("Syria", "GPE"), ("al-Bukamal", "GPE"), ("Dayr al-Zowr", "GPE")}
+
+
+def test_without_the_country_named_the_model_is_trusted() -> None:
+    from transforms.gazetteer import gazetteer
+
+    fixed = enrich.correct_entities([ent("White House", "ORG"), ent("United States", "GPE")], {}, frozenset(), gazetteer())
+    assert ("White House", "ORG") in labels(fixed)  # a Tennessee town of 13,000 is no reason to override
+
+
+def test_one_person_one_label_and_acronyms() -> None:
+    from transforms.gazetteer import gazetteer
+
+    fixed = enrich.correct_entities([ent("Tony Thompson", "PERSON"), ent("Thompson", "ORG"), ent("SANA", "PERSON"),
+                                     ent("Jordan", "GPE"), ent("Michael Jordan", "PERSON")], {}, frozenset(), gazetteer())
+    assert labels(fixed) == {("Tony Thompson", "PERSON"), ("Thompson", "PERSON"), ("SANA", "ORG"),
+                             ("Jordan", "PERSON"), ("Michael Jordan", "PERSON")}
+
+
+def test_the_warehouse_majority_label_wins_and_organisations_lend_their_name() -> None:
+    from transforms.gazetteer import gazetteer
+
+    learned = {"Daesh": {"ORG": 9, "GPE": 1}, "Hezbollah": {"ORG": 5}}
+    fixed = enrich.correct_entities([ent("Daesh", "GPE"), ent("Kataib Hezbollah", "PERSON")], learned,
+                                    frozenset({"Hezbollah"}), gazetteer())
+    assert labels(fixed) == {("Daesh", "ORG"), ("Kataib Hezbollah", "ORG")}
+    # too few articles, or no clear majority: the model's label stands
+    assert labels(enrich.correct_entities([ent("Daesh", "GPE")], {"Daesh": {"ORG": 2}}, frozenset(), gazetteer())) == {("Daesh", "GPE")}
+    assert labels(enrich.correct_entities([ent("Daesh", "GPE")], {"Daesh": {"ORG": 5, "GPE": 4}}, frozenset(), gazetteer())) == {("Daesh", "GPE")}
+
+
+def test_other_languages_get_places_and_learned_organisations() -> None:
+    text = ("Die Bundeswehr verlegt Soldaten nach Litauen. In Berlin und Vilnius beraten die Minister, "
+            "während Essen serviert wird. Die NATO prüft die Lage.")
+    history = enrich.History(organisations=frozenset({"NATO", "Bundeswehr"}))
+    (result,) = enrich.enrich_texts([text], history=history)
+    assert result.language == "de"
+    found = labels(result.entities)
+    assert {("Berlin", "GPE"), ("Vilnius", "GPE"), ("NATO", "ORG"), ("Bundeswehr", "ORG")} <= found
+    assert {p.country_code for p in result.places} >= {"DE", "LT"}
+
+
+def test_keywords_rank_by_warehouse_frequencies_and_dates_anchor_on_publication() -> None:
+    text = ("The harbour council of Riverton approved the dredging plan on Friday. "
+            "Dredging will start in March, the council said. The harbour master welcomed the dredging. "
+            "Critics said the council ignored the fishermen of Riverton.")
+    common = enrich.History(documents=10_000, term_df={"council": 6_000, "harbour": 50, "dredging": 5, "said": 9_000})
+    (result,) = enrich.enrich_texts([text], [datetime(2026, 11, 21, tzinfo=timezone.utc)], history=common)
+    lowered = [k.lower() for k in result.keywords]
+    assert lowered[:2] == ["riverton", "dredging"]  # the place name, then the rare word said three times
+    assert "council" not in lowered and "said" not in lowered  # in most stored articles: no keyword
+    assert "friday" not in lowered
+    assert [(d.text, str(d.day)) for d in result.dates] == [("on Friday", "2026-11-20")]
+    assert "dredging" in result.terms and "the" not in result.terms
+
+
+def test_spacy_worker_processes_give_the_same_entities() -> None:
+    texts = [f"Angela Merkel met Emmanuel Macron in Paris on day {i}. Siemens and the European Union were discussed."
+             for i in range(130)]
+    one = enrich.analyse(texts, processes=1)
+    two = enrich.analyse(texts, processes=2)
+    assert [labels(a.entities) for a in one] == [labels(a.entities) for a in two]
+    assert ("Emmanuel Macron", "PERSON") in labels(one[0].entities)
