@@ -317,3 +317,13 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
                 summary.feeds, summary.feeds_failed, summary.entries, summary.new_entries, summary.inserted,
                 summary.duplicates, summary.rejected)
     return summary
+
+
+@flow(name="newsflow-scheduled", log_prints=True)
+def scheduled_ingest(feeds: str, db: str) -> dict:
+    """What a deployment runs: the feed list is read at run time, so edits apply to the next run."""
+    from connectors.feedlist import load_feed_list
+
+    # the pipeline's body within this run (as a subflow Prefect would re-validate FeedList from JSON)
+    summary = ingest.fn(load_feed_list(Path(feeds)), Path(db))
+    return {k: v for k, v in summary.__dict__.items() if k != "failures"} | {"failures": summary.failures[:50]}

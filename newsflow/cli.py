@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -102,6 +102,66 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
         typer.echo(f"  feed failed: {failure}")
     if len(summary.failures) > 20:
         typer.echo(f"  ... and {len(summary.failures) - 20} more (see the feeds table)")
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_interval(text: str) -> timedelta:
+    """'15m', '1h', '90s', '1d', '1h30m' -> a timedelta of at least a minute."""
+    import re
+
+    parts = re.findall(r"(\d+)\s*([smhd])", text.strip().lower())
+    if not parts or re.sub(r"\d+\s*[smhd]", "", text.strip().lower()).strip():
+        raise ValueError(f"not an interval: {text!r} (use e.g. 15m, 1h, 1h30m, 1d)")
+    seconds = sum(int(n) * _UNITS[u] for n, u in parts)
+    if seconds < 60:
+        raise ValueError(f"interval {text!r} is under a minute: a pass over the feeds takes longer than that")
+    return timedelta(seconds=seconds)
+
+
+@app.command()
+def serve(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
+          every: Optional[str] = typer.Option(None, "--every", help="Run every interval: 15m, 1h, 1d"),
+          cron: Optional[str] = typer.Option(None, "--cron", help="Run on a cron schedule, e.g. '*/15 * * * *'"),
+          name: str = typer.Option("newsflow", "--name", help="Deployment name"),
+          verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's and the stages' logs")) -> None:
+    """Serve the ingestion flow as a scheduled Prefect deployment against a Prefect server ($PREFECT_API_URL)."""
+    from connectors.feedlist import ConfigError, load_feed_list
+
+    if (every is None) == (cron is None):
+        fail("give exactly one of --every INTERVAL or --cron EXPR")
+    schedule: dict = {}
+    try:
+        if every is not None:
+            schedule["interval"] = parse_interval(every)
+        else:
+            from prefect.client.schemas.schedules import CronSchedule
+
+            CronSchedule(cron=cron)
+            schedule["cron"] = cron
+    except ValueError as exc:
+        fail(str(exc).splitlines()[0] if every else f"not a cron expression: {cron!r}")
+    if not os.environ.get("PREFECT_API_URL"):
+        fail("serve needs a Prefect server to keep its schedule: start one (`prefect server start`) and set "
+             "PREFECT_API_URL=http://127.0.0.1:4200/api")
+    source = feeds_path(feeds).resolve()
+    try:
+        load_feed_list(source)
+    except ConfigError as exc:
+        fail(str(exc))
+    target = db_path(db).resolve()
+    if not target.parent.exists():
+        fail(f"directory of --db does not exist: {target.parent}")
+    _prefect_env(verbose)
+    from flows.ingest import scheduled_ingest
+
+    typer.echo(f"newsflow serve: deployment newsflow-scheduled/{name}, "
+               f"{'every ' + every if every else 'cron ' + cron}, feeds {source} -> {target} (Ctrl-C stops)")
+    # One run at a time (a second writer would only spool); the schedule stays active when this
+    # process stops, so a restarted `serve` picks it up where it was.
+    scheduled_ingest.serve(name=name, parameters={"feeds": str(source), "db": str(target)}, limit=1, global_limit=1,
+                           pause_on_shutdown=False, print_starting_message=verbose, **schedule)
 
 
 class Format(str, Enum):

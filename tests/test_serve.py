@@ -1,0 +1,137 @@
+"""`newsflow serve`: a scheduled Prefect deployment against a real `prefect server start` on loopback,
+the same commands the compose services run."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from newsflow.cli import parse_interval
+from tests.conftest import NEWSFLOW, SEEDS, newsflow
+from warehouse.query import run_query
+
+PREFECT = Path(sys.executable).parent / "prefect"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("15m", timedelta(minutes=15)), ("1h", timedelta(hours=1)), ("1h30m", timedelta(minutes=90)),
+    ("1d", timedelta(days=1)), ("90s", timedelta(seconds=90)),
+])
+def test_intervals(text, expected) -> None:
+    assert parse_interval(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "15", "fifteen minutes", "10s", "15m and more", "-5m"])
+def test_bad_intervals_are_refused(text) -> None:
+    with pytest.raises(ValueError):
+        parse_interval(text)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--every", "15m", "--cron", "* * * * *"], "exactly one of"),
+    ([], "exactly one of"),
+    (["--every", "5s"], "under a minute"),
+    (["--cron", "every friday"], "not a cron expression"),
+    (["--every", "15m"], "needs a Prefect server"),
+])
+def test_serve_refuses_what_it_cannot_schedule(args, message) -> None:
+    result = newsflow("serve", *args, env={"PREFECT_API_URL": ""})
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> dict | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.loads(response.read())
+    except OSError:
+        return None
+
+
+def _wait(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (value := condition()):
+            return value
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@contextmanager
+def _process(args: list[str], env: dict, log: Path):
+    with log.open("w") as out:
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _articles(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        return run_query(db, "SELECT count(*) FROM articles")[1][0][0]
+    except Exception:  # the run holds the file while it loads
+        return 0
+
+
+@pytest.mark.slow
+def test_served_deployment_runs_on_trigger_and_keeps_its_schedule_across_restarts(tmp_path) -> None:
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": api,
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
+    db = tmp_path / "warehouse.duckdb"
+    deployment_url = f"{api}/deployments/name/newsflow-scheduled/newsflow"
+    serve = [str(NEWSFLOW), "serve", "--every", "1h", "--feeds", str(SEEDS / "feeds.toml"), "--db", str(db)]
+    with _process([str(PREFECT), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path / "server.log"):
+        _wait(lambda: _get(f"{api}/health") is not None, 90, "the Prefect server")
+        with _process(serve, env, tmp_path / "serve.log"):
+            _wait(lambda: _get(deployment_url), 90, "the deployment")
+            trigger = subprocess.run([str(PREFECT), "deployment", "run", "newsflow-scheduled/newsflow"], env=env,
+                                     capture_output=True, text=True, timeout=60)
+            assert trigger.returncode == 0, trigger.stderr
+            _wait(lambda: _articles(db) == 5, 180, "the triggered run to fill the warehouse")
+        deployment = _get(deployment_url)
+        assert deployment["paused"] is False
+        assert [(s["active"], s["schedule"]["interval"]) for s in deployment["schedules"]] == [(True, 3600.0)]
+        assert deployment["parameters"] == {"feeds": str((SEEDS / "feeds.toml").resolve()), "db": str(db)}
+        # a restarted serve finds its schedule as it left it, and the next scheduled run is queued
+        with _process(serve, env, tmp_path / "serve2.log"):
+            _wait(lambda: (_get(deployment_url) or {}).get("status") == "READY", 90, "the restarted deployment")
+            runs = _wait(lambda: _post(f"{api}/flow_runs/filter", {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}),
+                         60, "a scheduled run")
+            assert all(r["deployment_id"] == deployment["id"] for r in runs)
+    assert _articles(db) == 5
+
+
+def _post(url: str, body: dict) -> list | None:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read()) or None
+    except OSError:
+        return None
