@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from newsflow.cli import parse_interval
-from tests.conftest import NEWSFLOW, SEEDS, newsflow
+from tests.conftest import NEWSFLOW, REPO, SEEDS, newsflow
 from warehouse.query import run_query
 
 PREFECT = Path(sys.executable).parent / "prefect"
@@ -98,26 +99,46 @@ def _articles(db: Path) -> int:
         return 0
 
 
+def _compose_commands(port: int, runner_port: int, db: Path) -> tuple[list[str], list[str], dict[str, str]]:
+    """The prefect-server and newsflow services' commands and newsflow's environment, from
+    docker-compose.yml, moved onto loopback ports, this checkout and a temporary warehouse."""
+    import yaml
+
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    server = [str(PREFECT) if a == "prefect" else a for a in services["prefect-server"]["command"]]
+    server[server.index("--host") + 1] = "127.0.0.1"
+    server[server.index("--port") + 1] = str(port)
+    serve = [str(NEWSFLOW) if a == "newsflow" else re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", a)
+             for a in services["newsflow"]["command"]]
+    env = {k: str(v) for k, v in services["newsflow"]["environment"].items()}
+    env.update(PREFECT_API_URL=f"http://127.0.0.1:{port}/api", NEWSFLOW_DB=str(db), NEWSFLOW_FEEDS=str(SEEDS / "feeds.toml"),
+               PREFECT_RUNNER_SERVER_HOST="127.0.0.1", PREFECT_RUNNER_SERVER_PORT=str(runner_port))
+    env.pop("NEWSFLOW_DUCKDB_MEMORY_LIMIT", None)
+    return server, serve, env
+
+
 @pytest.mark.slow
 def test_served_deployment_runs_on_trigger_and_keeps_its_schedule_across_restarts(tmp_path) -> None:
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": api,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
+    port, runner_port = _free_port(), _free_port()
     db = tmp_path / "warehouse.duckdb"
+    server, serve, service_env = _compose_commands(port, runner_port, db)
+    assert serve[1:] == ["serve", "--every", "15m"]
+    api = service_env["PREFECT_API_URL"]
+    env = {**os.environ, **service_env, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
     deployment_url = f"{api}/deployments/name/newsflow-scheduled/newsflow"
-    serve = [str(NEWSFLOW), "serve", "--every", "1h", "--feeds", str(SEEDS / "feeds.toml"), "--db", str(db)]
-    with _process([str(PREFECT), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path / "server.log"):
+    with _process(server, env, tmp_path / "server.log"):
         _wait(lambda: _get(f"{api}/health") is not None, 90, "the Prefect server")
         with _process(serve, env, tmp_path / "serve.log"):
             _wait(lambda: _get(deployment_url), 90, "the deployment")
+            # the compose health check of the newsflow service: Prefect's runner webserver
+            _wait(lambda: _get(f"http://127.0.0.1:{runner_port}/health") is not None, 60, "the runner's health endpoint")
             trigger = subprocess.run([str(PREFECT), "deployment", "run", "newsflow-scheduled/newsflow"], env=env,
                                      capture_output=True, text=True, timeout=60)
             assert trigger.returncode == 0, trigger.stderr
             _wait(lambda: _articles(db) == 5, 180, "the triggered run to fill the warehouse")
         deployment = _get(deployment_url)
         assert deployment["paused"] is False
-        assert [(s["active"], s["schedule"]["interval"]) for s in deployment["schedules"]] == [(True, 3600.0)]
+        assert [(s["active"], s["schedule"]["interval"]) for s in deployment["schedules"]] == [(True, 900.0)]
         assert deployment["parameters"] == {"feeds": str((SEEDS / "feeds.toml").resolve()), "db": str(db)}
         # a restarted serve finds its schedule as it left it, and the next scheduled run is queued
         with _process(serve, env, tmp_path / "serve2.log"):
