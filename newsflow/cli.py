@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sys
 import time
 from datetime import date, datetime, timedelta
@@ -109,8 +110,6 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 def parse_interval(text: str) -> timedelta:
     """'15m', '1h', '90s', '1d', '1h30m' -> a timedelta of at least a minute."""
-    import re
-
     parts = re.findall(r"(\d+)\s*([smhd])", text.strip().lower())
     if not parts or re.sub(r"\d+\s*[smhd]", "", text.strip().lower()).strip():
         raise ValueError(f"not an interval: {text!r} (use e.g. 15m, 1h, 1h30m, 1d)")
@@ -131,6 +130,7 @@ def serve(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
 
     if (every is None) == (cron is None):
         fail("give exactly one of --every INTERVAL or --cron EXPR")
+    _prefect_env(verbose)  # before prefect is imported (the cron check imports it)
     schedule: dict = {}
     try:
         if every is not None:
@@ -153,7 +153,6 @@ def serve(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
     target = db_path(db).resolve()
     if not target.parent.exists():
         fail(f"directory of --db does not exist: {target.parent}")
-    _prefect_env(verbose)
     from flows.ingest import scheduled_ingest
 
     typer.echo(f"newsflow serve: deployment newsflow-scheduled/{name}, "
