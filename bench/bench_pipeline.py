@@ -41,26 +41,46 @@ def write_site(rows: list[dict], folder: Path) -> Path:
     return toml
 
 
-def main() -> dict:
-    if not DATA.exists():
-        print(f"bench_pipeline: {DATA} not found, skipped", file=sys.stderr)
-        return {}
-    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+def run_pipeline(rows: list[dict], extra: list[str]) -> tuple[float, str, dict[str, float]]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         feeds = write_site(rows, folder)
         env = {**os.environ, "PREFECT_HOME": str(folder / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                "DO_NOT_TRACK": "1"}
         started = time.perf_counter()
-        result = subprocess.run([str(NEWSFLOW), "run", "--feeds", str(feeds), "--db", str(folder / "bench.duckdb")],
+        result = subprocess.run([str(NEWSFLOW), "run", "--feeds", str(feeds), "--db", str(folder / "bench.duckdb"), *extra],
                                 capture_output=True, text=True, env=env, check=True)
         wall = time.perf_counter() - started
     stages = {name: float(sec) for name, sec in re.findall(r"([\w+]+) ([\d.]+)s", result.stdout.split("stages:")[1].splitlines()[0])}
+    return wall, result.stdout.splitlines()[0], stages
+
+
+def report(label: str, rows: list[dict], wall: float, line: str, stages: dict[str, float]) -> None:
     total = sum(stages.values())
-    print(f"pipeline: {len(rows)} ECB+ texts as local pages, wall {wall:.1f}s | {result.stdout.splitlines()[0]}")
+    print(f"pipeline ({label}): {len(rows)} ECB+ texts as local pages, wall {wall:.1f}s | {line}")
     for name, seconds in stages.items():
         print(f"  {name:14s} {seconds:6.1f}s  {seconds / total:6.1%}  {len(rows) / seconds if seconds else float('inf'):8.1f} docs/s")
-    return {"docs": len(rows), "wall": wall, "stages": stages}
+
+
+def main() -> dict:
+    if not DATA.exists():
+        print(f"bench_pipeline: {DATA} not found, skipped", file=sys.stderr)
+        return {}
+    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    results = {}
+    wall, line, stages = run_pipeline(rows, [])
+    report("one process", rows, wall, line, stages)
+    results["local"] = {"wall": wall, "stages": stages}
+    try:
+        from distributed import LocalCluster
+    except ImportError:
+        return results
+    # the same run with extraction and NER spread over a local Dask cluster (one worker per core)
+    with LocalCluster(n_workers=os.cpu_count() or 2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        wall, line, stages = run_pipeline(rows, ["--dask", cluster.scheduler_address])
+    report(f"Dask, {os.cpu_count()} workers", rows, wall, line, stages)
+    results["dask"] = {"wall": wall, "stages": stages}
+    return results
 
 
 if __name__ == "__main__":

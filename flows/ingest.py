@@ -10,6 +10,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 
 from connectors.feedlist import FeedList, FeedSource
 from connectors.fetch import FetchError, FetchPolicy, fetch_many
@@ -210,10 +211,15 @@ def strip_learned_boilerplate(db_path: Path, articles: list[Article]) -> list[Ar
 
 
 @task(cache_policy=NO_CACHE)
-def enrich_articles(db_path: Path, articles: list[Article]) -> list[Article]:
-    """Models first, then the warehouse's statistics for what they found, then corrections and ranking."""
+def analyse_texts(texts: list[str]) -> list[enrich.Analysis]:
+    """The models (language, spaCy NER): the CPU-heavy half of enrichment, spread on Dask."""
+    return enrich.analyse(texts, processes=NLP_PROCESSES)
+
+
+@task(cache_policy=NO_CACHE)
+def enrich_articles(db_path: Path, articles: list[Article], analyses: list[enrich.Analysis]) -> list[Article]:
+    """The warehouse's statistics for what the models found, then corrections and ranking."""
     texts = [a.text for a in articles]
-    analyses = enrich.analyse(texts, processes=NLP_PROCESSES)
     terms, names = enrich.lookups(analyses)
     others = any(a.language != "en" for a in analyses)
     history = read_or(db_path, "enrich history",
@@ -266,6 +272,27 @@ def load(db_path: Path, articles, rejected, states, now: datetime) -> store.Load
         return store.LoadResult(inserted=0, already_stored=0, rejections=len(rejected), spooled=len(articles))
 
 
+def parallel_ways() -> int:
+    """How many parts a batch's extraction and NER are cut into: one per Dask worker thread when the
+    flow runs on a DaskTaskRunner, else 1 (threads would only take turns on the GIL)."""
+    runner = FlowRunContext.get().task_runner
+    if type(runner).__name__ != "DaskTaskRunner":
+        return 1
+    return max(1, sum(runner.client.nthreads().values()))  # connects on first use
+
+
+def chunks(items: list, ways: int) -> list[list]:
+    size = max(1, -(-len(items) // max(1, ways)))
+    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+
+
+def spread(task_fn, calls: list[tuple]) -> list:
+    """One call runs in place; several are submitted to the flow's task runner and gathered in order."""
+    if len(calls) == 1:
+        return [task_fn(*calls[0])]
+    return [future.result() for future in [task_fn.submit(*args) for args in calls]]
+
+
 @flow(name="newsflow-ingest", log_prints=True)
 def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
     """One pass over every configured feed into the warehouse."""
@@ -274,6 +301,7 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
     now = datetime.now(timezone.utc)
     started = clock = time.perf_counter()
 
+    ways = parallel_ways()
     summary.drained = prepare_warehouse(db_path)
     previous = read_feed_states(db_path, [f.url for f in feed_list.feeds])
     due = [f for f in feed_list.feeds if is_due(previous.get(f.url), now)]
@@ -293,11 +321,17 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
         batch = new_entries[start : start + PAGE_BATCH]
         clock = time.perf_counter()
         pages = fetch_pages(batch, feed_list.policy)
-        articles, rejected = build_articles(batch, pages)
+        articles, rejected = [], []
+        parts = chunks(batch, ways)  # each part travels with its own pages only
+        for built in spread(build_articles, [(part, {e.url: pages[e.url] for e in part if e.url in pages}) for part in parts]):
+            articles.extend(built[0])
+            rejected.extend(built[1])
         articles = strip_learned_boilerplate(db_path, articles)
         summary.seconds["fetch+extract"] = summary.seconds.get("fetch+extract", 0) + time.perf_counter() - clock
         clock = time.perf_counter()
-        articles = enrich_articles(db_path, articles)
+        analyses = [a for part in spread(analyse_texts, [([x.text for x in part],) for part in chunks(articles, ways)])
+                    for a in part]
+        articles = enrich_articles(db_path, articles, analyses)
         summary.seconds["enrich"] = summary.seconds.get("enrich", 0) + time.perf_counter() - clock
         clock = time.perf_counter()
         articles = dedup_and_cluster(db_path, articles, now)

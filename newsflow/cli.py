@@ -64,6 +64,8 @@ def _prefect_env(verbose: bool) -> None:
 
 @app.command()
 def run(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
+        dask: Optional[str] = typer.Option(None, "--dask", help="Dask scheduler address (tcp://host:8786): extraction "
+                                           "and NER spread over its workers [default: $NEWSFLOW_DASK_ADDRESS]"),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's and the stages' logs")) -> None:
     """One ingestion pass over every configured feed."""
     from connectors.feedlist import ConfigError, load_feed_list
@@ -79,9 +81,21 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
     from flows.ingest import ingest
     from warehouse.db import WarehouseError
 
+    pipeline = ingest
+    if address := dask or os.environ.get("NEWSFLOW_DASK_ADDRESS"):
+        try:
+            from distributed import Client
+            from prefect_dask import DaskTaskRunner
+        except ImportError:
+            fail("--dask needs prefect-dask: pip install 'newsflow[dask]'")
+        try:  # a scheduler that does not answer is a clear error before anything runs
+            Client(address, timeout="10s").close()
+        except (OSError, TimeoutError) as exc:
+            fail(f"cannot reach the Dask scheduler at {address}: {exc}", code=1)
+        pipeline = ingest.with_options(task_runner=DaskTaskRunner(address=address))
     started = time.perf_counter()
     try:
-        summary = ingest(feed_list, target)
+        summary = pipeline(feed_list, target)
     except WarehouseError as exc:
         fail(str(exc), code=1)
     typer.echo(
