@@ -172,7 +172,7 @@ def finish(analyses: list[Analysis], texts: list[str], published: list[datetime 
                      for e in entities}
         found = resolve_places(entities, places)
         # "U.S." and "US" are one keyword: names resolving to one place share a key.
-        same = {e.name: f"geonames:{m.geonameid}" for m in found for e in entities if e.name in m.aliases}
+        same = {e.name: f"geonames:{m.place.geonameid}" for m in found for e in entities if e.name in m.aliases}
         results.append(Enrichment(
             language=analysis.language,
             language_score=analysis.language_score,
@@ -203,14 +203,15 @@ def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], 
     people = {e.name for e in entities if e.label == "PERSON" and " " in e.name}
     surnames = {name.split()[-1] for name in people}
     place_names = [e.name for e in entities if e.label in PLACE_LABELS]
-    context = {r.place.country_code for r in places.resolve(place_names).values() if r.place.country_code}
+    evidence = places.context(place_names)  # once per article; each candidate name only adds itself
+    context = {r.place.country_code for r in places.resolve(place_names, evidence).values() if r.place.country_code}
     fixed = []
     for e in entities:
         label = e.label
         if label != "PERSON" and (e.name in surnames or e.name in people):
             label = "PERSON"  # one person, one label: "Tony Thompson" ... "Thompson" (not ORG)
         elif label in ("ORG", "PERSON") and e.name not in surnames:
-            spot = places.resolve(place_names + [e.name]).get(e.name)
+            spot = places.resolve_one(e.name, places.with_mention(evidence, place_names, e.name))
             if spot and (spot.place.kind != "city" or spot.place.population >= OVERRIDE_TOWN) and (
                     spot.place.country_code in context or spot.exact and spot.place.kind == "country"):
                 label = "LOC" if spot.place.kind == "continent" else "GPE"
@@ -264,10 +265,6 @@ def _scan_label(name: str, organisations: frozenset[str], places: Gazetteer) -> 
 class _Found:
     place: PlaceMention
     aliases: frozenset[str]  # every way the article wrote it
-
-    @property
-    def geonameid(self) -> int:
-        return self.place.geonameid
 
 
 def resolve_places(entities: list[Entity], places: Gazetteer) -> list[_Found]:

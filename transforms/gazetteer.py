@@ -100,30 +100,50 @@ class Gazetteer:
     def lookup(self, name: str) -> list[Place]:
         return self.exact.get(name_key(name), [])
 
-    def resolve(self, mentions: list[str]) -> dict[str, ResolvedPlace]:
+    def context(self, mentions: list[str]) -> dict[str, float]:
+        """Countries the mentions are evidence for: a named country, or a town big enough not to
+        be a chance namesake (each distinct mention counts once)."""
+        evidence: dict[str, float] = defaultdict(float)
+        for mention in dict.fromkeys(mentions):
+            if code := self._evidence(mention):
+                evidence[code] += 1.0
+        return evidence
+
+    def with_mention(self, context: dict[str, float], mentions: list[str], mention: str) -> dict[str, float]:
+        """`context` of `mentions`, extended by one more mention."""
+        if mention in mentions or not (code := self._evidence(mention)):
+            return context
+        extended = defaultdict(float, context)
+        extended[code] += 1.0
+        return extended
+
+    def _evidence(self, mention: str) -> str | None:
+        strong = {p.country_code for p in self.lookup(mention) if p.kind != "city" or p.population >= SMALL_TOWN}
+        return strong.pop() if len(strong) == 1 else None
+
+    def resolve(self, mentions: list[str], context: dict[str, float] | None = None) -> dict[str, ResolvedPlace]:
         """Each mention -> its most likely place, given the other places of the same article:
         a town in a country the article names (or its neighbour) beats a bigger namesake abroad."""
-        exact = {m: self.lookup(m) for m in dict.fromkeys(mentions)}
-        context: dict[str, float] = defaultdict(float)
-        for candidates in exact.values():
-            # Evidence: a named country, or a town big enough not to be a chance namesake.
-            strong = {p.country_code for p in candidates if p.kind != "city" or p.population >= SMALL_TOWN}
-            if len(strong) == 1 and (code := strong.pop()):
-                context[code] += 1.0
+        context = self.context(mentions) if context is None else context
         resolved = {}
-        for mention, candidates in exact.items():
-            is_exact = bool(candidates)
-            if not candidates:
-                key = name_key(mention)
-                candidates = [p for p in self.loose.get(skeleton(key), []) if context.get(p.country_code)
-                              and SequenceMatcher(None, key, name_key(p.name)).ratio() >= 0.6]
-            if context:
-                candidates = [p for p in candidates if p.kind != "city" or p.population >= SMALL_TOWN
-                              or context.get(p.country_code)]
-            if candidates:
-                best = max(candidates, key=lambda p: self._score(p, context))
-                resolved[mention] = ResolvedPlace(mention, best, is_exact)
+        for mention in dict.fromkeys(mentions):
+            if (found := self.resolve_one(mention, context)) is not None:
+                resolved[mention] = found
         return resolved
+
+    def resolve_one(self, mention: str, context: dict[str, float]) -> ResolvedPlace | None:
+        candidates = self.lookup(mention)
+        is_exact = bool(candidates)
+        if not candidates:
+            key = name_key(mention)
+            candidates = [p for p in self.loose.get(skeleton(key), []) if context.get(p.country_code)
+                          and SequenceMatcher(None, key, name_key(p.name)).ratio() >= 0.6]
+        if context:
+            candidates = [p for p in candidates if p.kind != "city" or p.population >= SMALL_TOWN
+                          or context.get(p.country_code)]
+        if not candidates:
+            return None
+        return ResolvedPlace(mention, max(candidates, key=lambda p: self._score(p, context)), is_exact)
 
     def _score(self, place: Place, context: dict[str, float]) -> float:
         near = any(context.get(n) for n in self.neighbours.get(place.country_code or "", ()))

@@ -68,6 +68,18 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All of the block's writes, or none of them."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations not yet recorded, each in its own transaction. Returns their names."""
     conn.execute(
@@ -79,14 +91,9 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
     for version, name, sql in migrations():
         if version in done:
             continue
-        conn.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(conn):
             conn.execute(sql)
             conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
-            conn.execute("COMMIT")
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
         applied.append(name)
         log.info("warehouse migrated version=%d name=%s", version, name)
     return applied

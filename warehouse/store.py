@@ -11,6 +11,7 @@ from transforms.dedup import Known
 from transforms.enrich import LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE, History
 from transforms.records import Article, FeedState, Rejected
 from transforms.stories import StoryDoc
+from warehouse.db import transaction
 
 
 def feed_states(conn: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[str, FeedState]:
@@ -183,13 +184,8 @@ def load_batch(conn: duckdb.DuckDBPyConnection, articles: list[Article], rejecti
     for name, table in staging.items():
         conn.register(name, table)
     try:
-        conn.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(conn):
             result = _load(conn, now)
-            conn.execute("COMMIT")
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
     finally:
         for name in staging:
             conn.unregister(name)
@@ -281,50 +277,42 @@ def index_version(conn: duckdb.DuckDBPyConnection, name: str) -> int | None:
 
 
 def rebuild_band_keys(conn: duckdb.DuckDBPyConnection, version: int, keys_for, chunk: int = 5000) -> int:
-    """Recompute every stored article's candidate keys with `keys_for(texts)` and record the
-    scheme, in one transaction: readers see the old keys or the new ones, never a mix."""
-    ids = [r[0] for r in conn.execute("SELECT article_id FROM articles ORDER BY article_id").fetchall()]
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        conn.execute("DELETE FROM article_bands")
-        for start in range(0, len(ids), chunk):
-            rows = conn.execute("SELECT article_id, text FROM articles WHERE article_id IN (SELECT unnest(?))",
-                                [ids[start : start + chunk]]).fetchall()
-            keys = keys_for([text for _, text in rows])
-            table = _table(_BAND_SCHEMA, [(k, aid) for (aid, _), row in zip(rows, keys) for k in set(row)])
-            conn.register("rebuilt_bands", table)
-            conn.execute("INSERT INTO article_bands BY NAME SELECT * FROM rebuilt_bands")
-            conn.unregister("rebuilt_bands")
-        conn.execute("INSERT OR REPLACE INTO index_state (name, version, built_at) VALUES ('article_bands', ?, current_timestamp)",
-                     [version])
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
-    return len(ids)
+    """Recompute every stored article's candidate keys with `keys_for(texts)`: readers see the old
+    keys or the new ones, never a mix."""
+    def rows(stored):
+        keys = keys_for([text for _, text in stored])
+        return _table(_BAND_SCHEMA, [(k, aid) for (aid, _), row in zip(stored, keys) for k in set(row)])
+
+    return _rebuild_index(conn, "article_bands", version, "text", rows,
+                          "INSERT INTO article_bands BY NAME SELECT * FROM rebuilt", chunk)
 
 
 def rebuild_term_df(conn: duckdb.DuckDBPyConnection, version: int, terms_for, chunk: int = 5000) -> int:
     """Recount every stored article's content words with `terms_for(text, language)` (a warehouse
-    older than the table, or a changed tokeniser), in one transaction."""
+    older than the table, or a changed tokeniser)."""
+    def rows(stored):
+        return _table(_TERM_SCHEMA, [(aid, t) for aid, text, lang in stored for t in set(terms_for(text, lang))])
+
+    return _rebuild_index(conn, "term_df", version, "text, language", rows, """
+        INSERT INTO term_df SELECT term, count(DISTINCT article_id) FROM rebuilt GROUP BY term
+        ON CONFLICT (term) DO UPDATE SET articles = term_df.articles + excluded.articles
+    """, chunk)
+
+
+def _rebuild_index(conn: duckdb.DuckDBPyConnection, index: str, version: int, columns: str, rows_for,
+                   insert_sql: str, chunk: int) -> int:
+    """Empty `index`, refill it from the stored articles chunk by chunk (`rows_for` turns
+    (article_id, *columns) rows into an Arrow table `insert_sql` reads as `rebuilt`), and record
+    the scheme in index_state, in one transaction."""
     ids = [r[0] for r in conn.execute("SELECT article_id FROM articles ORDER BY article_id").fetchall()]
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        conn.execute("DELETE FROM term_df")
+    with transaction(conn):
+        conn.execute(f"DELETE FROM {index}")
         for start in range(0, len(ids), chunk):
-            rows = conn.execute("SELECT article_id, text, language FROM articles WHERE article_id IN (SELECT unnest(?))",
-                                [ids[start : start + chunk]]).fetchall()
-            table = _table(_TERM_SCHEMA, [(aid, t) for aid, text, lang in rows for t in set(terms_for(text, lang))])
-            conn.register("rebuilt_terms", table)
-            conn.execute("""
-                INSERT INTO term_df SELECT term, count(DISTINCT article_id) FROM rebuilt_terms GROUP BY term
-                ON CONFLICT (term) DO UPDATE SET articles = term_df.articles + excluded.articles
-            """)
-            conn.unregister("rebuilt_terms")
-        conn.execute("INSERT OR REPLACE INTO index_state (name, version, built_at) VALUES ('term_df', ?, current_timestamp)",
-                     [version])
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
+            stored = conn.execute(f"SELECT article_id, {columns} FROM articles WHERE article_id IN (SELECT unnest(?))",
+                                  [ids[start : start + chunk]]).fetchall()
+            conn.register("rebuilt", rows_for(stored))
+            conn.execute(insert_sql)
+            conn.unregister("rebuilt")
+        conn.execute("INSERT OR REPLACE INTO index_state (name, version, built_at) VALUES (?, ?, current_timestamp)",
+                     [index, version])
     return len(ids)
