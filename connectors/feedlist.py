@@ -1,11 +1,12 @@
 """The feed list: a TOML file of [[feeds]] and an optional [fetch] table."""
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 
 import tomli_w
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -68,6 +69,18 @@ class FeedList:
     path: Path
     feeds: list[FeedSource]
     policy: FetchPolicy
+
+    def shard(self, index: int, count: int) -> "FeedList":
+        """The feeds of shard `index` of `count` (1-based). A feed's shard depends on its URL only, so
+        N runs (or deployments) with the same N cover every feed exactly once, whatever the list's order."""
+        if not 1 <= index <= count:
+            raise ConfigError(f"shard {index}/{count}: need 1 <= I <= N")
+        return replace(self, feeds=[f for f in self.feeds if shard_of(f.url, count) == index])
+
+
+def shard_of(url: str, count: int) -> int:
+    """1-based shard of a feed URL: a stable hash (not Python's salted hash())."""
+    return int.from_bytes(hashlib.sha256(url.encode("utf-8")).digest()[:8], "big") % count + 1
 
 
 def _absolute(url: str, base: Path) -> str:

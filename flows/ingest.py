@@ -56,12 +56,12 @@ def fetch_feeds(feeds: list[FeedSource], policy: FetchPolicy, previous: dict[str
     return fetch_many(urls, policy, trusted=True, headers=headers)
 
 
-def read_or(db_path: Path, what: str, query, default):
+def read_or(target: wdb.Warehouse, what: str, query, default):
     """`query(conn)` on a brief read-only connection (analysts' read-only sessions do not block
     it). If another process holds the file for writing past the lock timeout, the stage goes on
     without the warehouse's view (`default`) and says so: the load will spool, nothing is lost."""
     try:
-        with wdb.connect(db_path, read_only=True, lock_timeout=LOCK_TIMEOUT) as conn:
+        with wdb.connect(target, read_only=True, lock_timeout=LOCK_TIMEOUT) as conn:
             return query(conn)
     except wdb.WarehouseLocked as exc:
         get_run_logger().warning("warehouse locked stage=%s: going on without it (%s)", what, exc)
@@ -69,45 +69,45 @@ def read_or(db_path: Path, what: str, query, default):
 
 
 @task(cache_policy=NO_CACHE)
-def prepare_warehouse(db_path: Path) -> int:
+def prepare_warehouse(target: wdb.Warehouse) -> int:
     """Create or migrate the file if needed, then load any spooled batches. Returns how many
     articles came out of the spool."""
     try:
-        if wdb.needs_migration(db_path, lock_timeout=LOCK_TIMEOUT):
-            with wdb.connect(db_path, lock_timeout=LOCK_TIMEOUT) as conn:
+        if wdb.needs_migration(target, lock_timeout=LOCK_TIMEOUT):
+            with wdb.connect(target, lock_timeout=LOCK_TIMEOUT) as conn:
                 wdb.migrate(conn)
     except wdb.WarehouseLocked:
-        if not db_path.exists():
+        if target.is_lake or not target.path.exists():  # nothing to read: fail the run clearly
             raise
         # An existing file held by a writer: the stages go on without it and the load spools;
         # migrations run at the next chance, before the spool is loaded.
         get_run_logger().warning("warehouse locked: running without it, the batch will be spooled")
         return 0
-    stale = read_or(db_path, "index state", lambda conn: store.index_version(conn, "article_bands") != dedup.KEY_SCHEME,
+    stale = read_or(target, "index state", lambda conn: store.index_version(conn, "article_bands") != dedup.KEY_SCHEME,
                     False)
     if stale:  # candidate keys built by an older scheme would miss copies: rebuild from the stored text
         try:
-            with wdb.connect(db_path, lock_timeout=LOCK_TIMEOUT) as conn:
+            with wdb.connect(target, lock_timeout=LOCK_TIMEOUT) as conn:
                 rebuilt = store.rebuild_band_keys(conn, dedup.KEY_SCHEME, dedup.band_keys_for)
             get_run_logger().info("dedup keys rebuilt for %d stored articles (scheme %d)", rebuilt, dedup.KEY_SCHEME)
         except wdb.WarehouseLocked:
             get_run_logger().warning("warehouse locked: dedup keys will be rebuilt at the next run")
-    stale = read_or(db_path, "index state", lambda conn: store.index_version(conn, "term_df") != enrich.TERM_SCHEME, False)
+    stale = read_or(target, "index state", lambda conn: store.index_version(conn, "term_df") != enrich.TERM_SCHEME, False)
     if stale:  # keywords rank by warehouse-wide document frequencies: count the stored articles' words
         try:
-            with wdb.connect(db_path, lock_timeout=LOCK_TIMEOUT) as conn:
+            with wdb.connect(target, lock_timeout=LOCK_TIMEOUT) as conn:
                 rebuilt = store.rebuild_term_df(conn, enrich.TERM_SCHEME, enrich.content_terms)
             get_run_logger().info("term frequencies rebuilt for %d stored articles (scheme %d)", rebuilt, enrich.TERM_SCHEME)
         except wdb.WarehouseLocked:
             get_run_logger().warning("warehouse locked: term frequencies will be rebuilt at the next run")
     drained = 0
-    for path in spool.pending(db_path):
+    for path in spool.pending(target):
         batch = spool.read_batch(path)
         try:
-            with wdb.connect(db_path, lock_timeout=LOCK_TIMEOUT) as conn:
+            with wdb.connect(target, lock_timeout=LOCK_TIMEOUT) as conn:
                 result = store.load_batch(conn, batch.articles, batch.rejections, batch.states, now=batch.now)
         except wdb.WarehouseLocked:
-            get_run_logger().warning("warehouse still locked: %d spooled batches wait", len(spool.pending(db_path)))
+            get_run_logger().warning("warehouse still locked: %d spooled batches wait", len(spool.pending(target)))
             break
         path.unlink()  # only after the batch's transaction committed
         drained += result.inserted
@@ -115,8 +115,8 @@ def prepare_warehouse(db_path: Path) -> int:
 
 
 @task(cache_policy=NO_CACHE)
-def read_feed_states(db_path: Path, urls: list[str]) -> dict[str, FeedState]:
-    return read_or(db_path, "feed states", lambda conn: store.feed_states(conn, urls), {})
+def read_feed_states(target: wdb.Warehouse, urls: list[str]) -> dict[str, FeedState]:
+    return read_or(target, "feed states", lambda conn: store.feed_states(conn, urls), {})
 
 
 @task(cache_policy=NO_CACHE)
@@ -162,13 +162,13 @@ def parse_feeds(feeds: list[FeedSource], policy: FetchPolicy, fetched: dict, pre
 
 
 @task(cache_policy=NO_CACHE)
-def select_new_entries(db_path: Path, entries: list[FeedEntry]) -> list[FeedEntry]:
+def select_new_entries(target: wdb.Warehouse, entries: list[FeedEntry]) -> list[FeedEntry]:
     """Only entries not yet stored get their page fetched; the same link twice is fetched once;
     a link rejected MAX_ATTEMPTS times is not tried again."""
     by_id: dict[str, FeedEntry] = {}
     for entry in entries:
         by_id.setdefault(article_id_for(entry_url(entry)), entry)
-    known, given_up = read_or(db_path, "known entries", lambda conn: (
+    known, given_up = read_or(target, "known entries", lambda conn: (
         store.known_article_ids(conn, list(by_id)),
         store.given_up_urls(conn, [entry_url(e) for e in by_id.values()], MAX_ATTEMPTS),
     ), (set(), set()))  # locked: fetch them all; the load skips what is stored
@@ -203,10 +203,10 @@ def build_articles(entries: list[FeedEntry], pages: dict) -> tuple[list[Article]
 
 
 @task(cache_policy=NO_CACHE)
-def strip_learned_boilerplate(db_path: Path, articles: list[Article]) -> list[Article]:
+def strip_learned_boilerplate(target: wdb.Warehouse, articles: list[Article]) -> list[Article]:
     """Lines this source repeats across articles (stored history plus this batch) are cut."""
     pairs = boilerplate.fingerprint_lines(articles)
-    stored = read_or(db_path, "source lines", lambda conn: store.source_line_counts(conn, pairs), {})
+    stored = read_or(target, "source lines", lambda conn: store.source_line_counts(conn, pairs), {})
     return boilerplate.strip_learned(articles, stored)
 
 
@@ -217,12 +217,12 @@ def analyse_texts(texts: list[str]) -> list[enrich.Analysis]:
 
 
 @task(cache_policy=NO_CACHE)
-def enrich_articles(db_path: Path, articles: list[Article], analyses: list[enrich.Analysis]) -> list[Article]:
+def enrich_articles(target: wdb.Warehouse, articles: list[Article], analyses: list[enrich.Analysis]) -> list[Article]:
     """The warehouse's statistics for what the models found, then corrections and ranking."""
     texts = [a.text for a in articles]
     terms, names = enrich.lookups(analyses)
     others = any(a.language != "en" for a in analyses)
-    history = read_or(db_path, "enrich history",
+    history = read_or(target, "enrich history",
                       lambda conn: store.enrichment_history(conn, terms, names, organisations=others), enrich.History())
     for article, extra in zip(articles, enrich.finish(analyses, texts, [a.published_at for a in articles], history)):
         article.language, article.language_score = extra.language, extra.language_score
@@ -232,7 +232,7 @@ def enrich_articles(db_path: Path, articles: list[Article], analyses: list[enric
 
 
 @task(cache_policy=NO_CACHE)
-def dedup_and_cluster(db_path: Path, articles: list[Article], now: datetime) -> list[Article]:
+def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datetime) -> list[Article]:
     """Duplicates against the batch and the whole stored history (LSH band join), then stories."""
     if not articles:
         return articles
@@ -247,7 +247,7 @@ def dedup_and_cluster(db_path: Path, articles: list[Article], now: datetime) -> 
         return known, members, store.stories_of(conn, sorted({k.duplicate_of or k.article_id for k in known}))
 
     # locked: this batch is deduplicated against itself only
-    known, members, known_stories = read_or(db_path, "dedup history", history, ([], [], {}))
+    known, members, known_stories = read_or(target, "dedup history", history, ([], [], {}))
     verdicts = dedup.find_duplicates([(a.article_id, a.text, a.published_at) for a in articles], keys, known, now=now)
     for article in articles:
         if (verdict := verdicts.get(article.article_id)) is not None:
@@ -261,13 +261,13 @@ def dedup_and_cluster(db_path: Path, articles: list[Article], now: datetime) -> 
 
 
 @task(cache_policy=NO_CACHE)
-def load(db_path: Path, articles, rejected, states, now: datetime) -> store.LoadResult:
+def load(target: wdb.Warehouse, articles, rejected, states, now: datetime) -> store.LoadResult:
     """Hold the write connection only for the load; if the file stays locked, spool the batch."""
     try:
-        with wdb.connect(db_path, lock_timeout=LOCK_TIMEOUT) as conn:
+        with wdb.connect(target, lock_timeout=LOCK_TIMEOUT) as conn:
             return store.load_batch(conn, articles, rejected, states, now=now)
     except wdb.WarehouseLocked as exc:
-        path = spool.write_batch(db_path, spool.SpooledBatch(articles, rejected, states, now))
+        path = spool.write_batch(target, spool.SpooledBatch(articles, rejected, states, now))
         get_run_logger().warning("warehouse locked: %d articles spooled to %s (%s)", len(articles), path, exc)
         return store.LoadResult(inserted=0, already_stored=0, rejections=len(rejected), spooled=len(articles))
 
@@ -294,16 +294,18 @@ def spread(task_fn, calls: list[tuple]) -> list:
 
 
 @flow(name="newsflow-ingest", log_prints=True)
-def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
-    """One pass over every configured feed into the warehouse."""
+def ingest(feed_list: FeedList, db: Path | str) -> RunSummary:
+    """One pass over every configured feed into the warehouse: a DuckDB file, or a DuckLake
+    (`ducklake:postgres:...`)."""
     logger = get_run_logger()
+    target = wdb.warehouse(db)
     summary = RunSummary(feeds=len(feed_list.feeds))
     now = datetime.now(timezone.utc)
     started = clock = time.perf_counter()
 
     ways = parallel_ways()
-    summary.drained = prepare_warehouse(db_path)
-    previous = read_feed_states(db_path, [f.url for f in feed_list.feeds])
+    summary.drained = prepare_warehouse(target)
+    previous = read_feed_states(target, [f.url for f in feed_list.feeds])
     due = [f for f in feed_list.feeds if is_due(previous.get(f.url), now)]
     summary.feeds_deferred = len(feed_list.feeds) - len(due)
     fetched = fetch_feeds(due, feed_list.policy, previous)
@@ -313,10 +315,10 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
     summary.feeds_failed = sum(1 for s in states if s.last_error and s.consecutive_failures)
     summary.failures = [f"{s.url}: {s.last_error}" for s in states if s.last_error and s.consecutive_failures]
 
-    new_entries = select_new_entries(db_path, entries)
+    new_entries = select_new_entries(target, entries)
     summary.new_entries = len(new_entries)
     if not new_entries:  # feed states still need saving
-        load(db_path, [], [], states, now)
+        load(target, [], [], states, now)
     for start in range(0, len(new_entries), PAGE_BATCH):
         batch = new_entries[start : start + PAGE_BATCH]
         clock = time.perf_counter()
@@ -326,20 +328,20 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
         for built in spread(build_articles, [(part, {e.url: pages[e.url] for e in part if e.url in pages}) for part in parts]):
             articles.extend(built[0])
             rejected.extend(built[1])
-        articles = strip_learned_boilerplate(db_path, articles)
+        articles = strip_learned_boilerplate(target, articles)
         summary.seconds["fetch+extract"] = summary.seconds.get("fetch+extract", 0) + time.perf_counter() - clock
         clock = time.perf_counter()
         analyses = [a for part in spread(analyse_texts, [([x.text for x in part],) for part in chunks(articles, ways)])
                     for a in part]
-        articles = enrich_articles(db_path, articles, analyses)
+        articles = enrich_articles(target, articles, analyses)
         summary.seconds["enrich"] = summary.seconds.get("enrich", 0) + time.perf_counter() - clock
         clock = time.perf_counter()
-        articles = dedup_and_cluster(db_path, articles, now)
+        articles = dedup_and_cluster(target, articles, now)
         summary.seconds["dedup+stories"] = summary.seconds.get("dedup+stories", 0) + time.perf_counter() - clock
         clock = time.perf_counter()
         # Feed states go with the last batch: a run that dies earlier leaves them as they were.
         last = start + PAGE_BATCH >= len(new_entries)
-        result = load(db_path, articles, rejected, states if last else [], now)
+        result = load(target, articles, rejected, states if last else [], now)
         summary.seconds["load"] = summary.seconds.get("load", 0) + time.perf_counter() - clock
         summary.inserted += result.inserted
         summary.spooled += result.spooled
@@ -353,11 +355,28 @@ def ingest(feed_list: FeedList, db_path: Path) -> RunSummary:
     return summary
 
 
-@flow(name="newsflow-scheduled", log_prints=True)
-def scheduled_ingest(feeds: str, db: str) -> dict:
-    """What a deployment runs: the feed list is read at run time, so edits apply to the next run."""
+def task_runner_from_env():
+    """Deployments (`serve`, work-pool workers) run the flow in a process of their own: the Dask
+    cluster to spread extraction and NER over is that process's $NEWSFLOW_DASK_ADDRESS. None: the
+    default (threads in the flow's process)."""
+    address = os.environ.get("NEWSFLOW_DASK_ADDRESS")
+    if not address:
+        return None
+    from prefect_dask import DaskTaskRunner  # the `dask` extra
+
+    return DaskTaskRunner(address=address)
+
+
+@flow(name="newsflow-scheduled", log_prints=True, task_runner=task_runner_from_env())
+def scheduled_ingest(feeds: str, db: str, shard: str | None = None) -> dict:
+    """What a deployment runs: the feed list is read at run time, so edits apply to the next run.
+    `shard` "I/N": only the feeds of shard I of N (one deployment per shard on a work pool)."""
     from connectors.feedlist import load_feed_list
 
+    feed_list = load_feed_list(Path(feeds))
+    if shard:
+        index, count = (int(x) for x in shard.split("/"))
+        feed_list = feed_list.shard(index, count)
     # the pipeline's body within this run (as a subflow Prefect would re-validate FeedList from JSON)
-    summary = ingest.fn(load_feed_list(Path(feeds)), Path(db))
+    summary = ingest.fn(feed_list, db)
     return {k: v for k, v in summary.__dict__.items() if k != "failures"} | {"failures": summary.failures[:50]}

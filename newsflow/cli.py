@@ -18,7 +18,10 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="newsflow: RSS/Atom feeds -> clean, deduplicated, enriched articles in DuckDB.")
 
-DbOption = typer.Option(None, "--db", help="Warehouse file [default: $NEWSFLOW_DB or ./newsflow.duckdb]")
+DbOption = typer.Option(None, "--db", help="Warehouse: a DuckDB file, or a DuckLake 'ducklake:postgres:dbname=... "
+                        "host=...' [default: $NEWSFLOW_DB or ./newsflow.duckdb]")
+ShardOption = typer.Option(None, "--shard", help="Only the feeds of shard I of N (I/N, 1-based), by a stable hash of "
+                           "their URL: N runs together cover every feed once")
 FeedsOption = typer.Option(None, "--feeds", help="Feed list (TOML) [default: $NEWSFLOW_FEEDS or the seed fixtures]")
 
 
@@ -27,8 +30,30 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def db_path(value: Optional[Path]) -> Path:
-    return value or Path(os.environ.get("NEWSFLOW_DB") or "newsflow.duckdb")
+def db_path(value: Optional[str]):
+    """--db, else $NEWSFLOW_DB, else ./newsflow.duckdb, as a warehouse.db.Warehouse."""
+    from warehouse.db import warehouse
+
+    return warehouse(value or os.environ.get("NEWSFLOW_DB") or "newsflow.duckdb")
+
+
+def writable(value: Optional[str]):
+    """The warehouse a run writes: a file's folder must exist (a file is given as an absolute path)."""
+    target = db_path(value)
+    if target.is_lake:
+        return target
+    if target.path.parent and not target.path.parent.exists():
+        fail(f"directory of --db does not exist: {target.path.parent}")
+    return type(target)(str(target.path.resolve()))
+
+
+def parse_shard(text: Optional[str]) -> Optional[tuple[int, int]]:
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        fail(f"--shard must be I/N with 1 <= I <= N, e.g. 1/4: {text!r}")
+    return int(match.group(1)), int(match.group(2))
 
 
 LOCAL_FEEDS = Path("feeds.toml")
@@ -63,20 +88,21 @@ def _prefect_env(verbose: bool) -> None:
 
 
 @app.command()
-def run(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
+def run(feeds: Optional[Path] = FeedsOption, db: Optional[str] = DbOption, shard: Optional[str] = ShardOption,
         dask: Optional[str] = typer.Option(None, "--dask", help="Dask scheduler address (tcp://host:8786): extraction "
                                            "and NER spread over its workers [default: $NEWSFLOW_DASK_ADDRESS]"),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's and the stages' logs")) -> None:
     """One ingestion pass over every configured feed."""
     from connectors.feedlist import ConfigError, load_feed_list
 
+    part = parse_shard(shard)
     try:
         feed_list = load_feed_list(feeds_path(feeds))
     except ConfigError as exc:
         fail(str(exc))
-    target = db_path(db)
-    if target.parent and not target.parent.exists():
-        fail(f"directory of --db does not exist: {target.parent}")
+    if part:
+        feed_list = feed_list.shard(*part)
+    target = writable(db)
     _prefect_env(verbose)
     from flows.ingest import ingest
     from warehouse.db import WarehouseError
@@ -95,7 +121,7 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
         pipeline = ingest.with_options(task_runner=DaskTaskRunner(address=address))
     started = time.perf_counter()
     try:
-        summary = pipeline(feed_list, target)
+        summary = pipeline(feed_list, target.location)
     except WarehouseError as exc:
         fail(str(exc), code=1)
     typer.echo(
@@ -133,48 +159,86 @@ def parse_interval(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-@app.command()
-def serve(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption,
-          every: Optional[str] = typer.Option(None, "--every", help="Run every interval: 15m, 1h, 1d"),
-          cron: Optional[str] = typer.Option(None, "--cron", help="Run on a cron schedule, e.g. '*/15 * * * *'"),
-          name: str = typer.Option("newsflow", "--name", help="Deployment name"),
-          verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's and the stages' logs")) -> None:
-    """Serve the ingestion flow as a scheduled Prefect deployment against a Prefect server ($PREFECT_API_URL)."""
-    from connectors.feedlist import ConfigError, load_feed_list
-
+def _schedule(every: Optional[str], cron: Optional[str]) -> dict:
+    """--every / --cron as Prefect's interval or cron argument (exactly one; validated)."""
     if (every is None) == (cron is None):
         fail("give exactly one of --every INTERVAL or --cron EXPR")
-    _prefect_env(verbose)  # before prefect is imported (the cron check imports it)
-    schedule: dict = {}
     try:
         if every is not None:
-            schedule["interval"] = parse_interval(every)
-        else:
-            from prefect.client.schemas.schedules import CronSchedule
+            return {"interval": parse_interval(every)}
+        from prefect.client.schemas.schedules import CronSchedule
 
-            CronSchedule(cron=cron)
-            schedule["cron"] = cron
+        CronSchedule(cron=cron)
+        return {"cron": cron}
     except ValueError as exc:
         fail(str(exc).splitlines()[0] if every else f"not a cron expression: {cron!r}")
+
+
+def _needs_server(command: str) -> None:
     if not os.environ.get("PREFECT_API_URL"):
-        fail("serve needs a Prefect server to keep its schedule: start one (`prefect server start`) and set "
+        fail(f"{command} needs a Prefect server to keep its schedule: start one (`prefect server start`) and set "
              "PREFECT_API_URL=http://127.0.0.1:4200/api")
+
+
+def _checked_feeds(feeds: Optional[Path]) -> Path:
+    from connectors.feedlist import ConfigError, load_feed_list
+
     source = feeds_path(feeds).resolve()
     try:
         load_feed_list(source)
     except ConfigError as exc:
         fail(str(exc))
-    target = db_path(db).resolve()
-    if not target.parent.exists():
-        fail(f"directory of --db does not exist: {target.parent}")
+    return source
+
+
+@app.command()
+def serve(feeds: Optional[Path] = FeedsOption, db: Optional[str] = DbOption, shard: Optional[str] = ShardOption,
+          every: Optional[str] = typer.Option(None, "--every", help="Run every interval: 15m, 1h, 1d"),
+          cron: Optional[str] = typer.Option(None, "--cron", help="Run on a cron schedule, e.g. '*/15 * * * *'"),
+          name: str = typer.Option("newsflow", "--name", help="Deployment name"),
+          verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's and the stages' logs")) -> None:
+    """Serve the ingestion flow as a scheduled Prefect deployment against a Prefect server ($PREFECT_API_URL)."""
+    _prefect_env(verbose)  # before prefect is imported (the cron check imports it)
+    schedule = _schedule(every, cron)
+    _needs_server("serve")
+    source = _checked_feeds(feeds)
+    part = parse_shard(shard)
+    target = writable(db)
     from flows.ingest import scheduled_ingest
 
     typer.echo(f"newsflow serve: deployment newsflow-scheduled/{name}, "
                f"{'every ' + every if every else 'cron ' + cron}, feeds {source} -> {target} (Ctrl-C stops)")
     # One run at a time (a second writer would only spool); the schedule stays active when this
     # process stops, so a restarted `serve` picks it up where it was.
-    scheduled_ingest.serve(name=name, parameters={"feeds": str(source), "db": str(target)}, limit=1, global_limit=1,
+    parameters = {"feeds": str(source), "db": target.location} | ({"shard": f"{part[0]}/{part[1]}"} if part else {})
+    scheduled_ingest.serve(name=name, parameters=parameters, limit=1, global_limit=1,
                            pause_on_shutdown=False, print_starting_message=verbose, **schedule)
+
+
+@app.command()
+def deploy(pool: str = typer.Option(..., "--pool", help="Prefect work pool (created as a process pool if missing)"),
+           shards: int = typer.Option(1, "--shards", min=1, max=256, help="Split the feeds across N deployments"),
+           feeds: Optional[Path] = FeedsOption, db: Optional[str] = DbOption,
+           every: Optional[str] = typer.Option(None, "--every", help="Run every interval: 15m, 1h, 1d"),
+           cron: Optional[str] = typer.Option(None, "--cron", help="Run on a cron schedule, e.g. '*/15 * * * *'"),
+           name: str = typer.Option("newsflow", "--name", help="Deployment name (suffixed -shard-I-of-N)"),
+           verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs")) -> None:
+    """Register the flow on a work pool, one deployment per shard of the feed list; workers
+    (`prefect worker start --pool NAME`) run them. Each shard runs one at a time."""
+    _prefect_env(verbose)
+    schedule = _schedule(every, cron)
+    _needs_server("deploy")
+    source = _checked_feeds(feeds)
+    target = writable(db)
+    from flows.deploy import deploy_shards
+
+    created = deploy_shards(pool=pool, shards=shards, feeds=str(source), db=target.location, name=name, **schedule)
+    for full in created:
+        typer.echo(f"deployed {full} on work pool {pool!r} ({'every ' + every if every else 'cron ' + cron})")
+    if shards > 1 and not target.is_lake:
+        typer.echo("  note: shards share one DuckDB file: their loads take turns on its lock (or spool); "
+                   "a DuckLake warehouse (--db ducklake:postgres:...) lets them write at once")
+    typer.echo(f"start workers: prefect worker start --pool {pool}")
 
 
 class Format(str, Enum):
@@ -194,7 +258,7 @@ def _jsonable(value):
 
 
 @app.command()
-def sql(query: str = typer.Argument(..., help="SQL to run (read-only)"), db: Optional[Path] = DbOption,
+def sql(query: str = typer.Argument(..., help="SQL to run (read-only)"), db: Optional[str] = DbOption,
         format: Format = typer.Option(Format.table, "--format", help="table, csv or json")) -> None:
     """A read-only query against the warehouse."""
     from warehouse.db import WarehouseError
@@ -223,7 +287,7 @@ def sql(query: str = typer.Argument(..., help="SQL to run (read-only)"), db: Opt
 
 
 @app.command()
-def report(db: Optional[Path] = DbOption,
+def report(db: Optional[str] = DbOption,
            out: Path = typer.Option(Path("newsflow-report.html"), "--out", help="Where to write the HTML page")) -> None:
     """A self-contained HTML dashboard of the warehouse (read-only, brief)."""
     from newsflow.report import render
@@ -311,7 +375,7 @@ def _save_table(path: Path, table: dict) -> None:
 
 
 @feeds_app.command("list")
-def feeds_list(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOption) -> None:
+def feeds_list(feeds: Optional[Path] = FeedsOption, db: Optional[str] = DbOption) -> None:
     """The configured feeds, with their health when the warehouse has it."""
     from connectors.feedlist import ConfigError, load_feed_list
 
@@ -321,7 +385,7 @@ def feeds_list(feeds: Optional[Path] = FeedsOption, db: Optional[Path] = DbOptio
         fail(str(exc))
     health: dict = {}
     target = db_path(db)
-    if target.exists():
+    if target.is_lake or target.path.exists():
         from warehouse.db import WarehouseError
         from warehouse.query import run_query
 

@@ -1,13 +1,18 @@
 """Opening the warehouse: bounded retry on DuckDB's file lock, and numbered migrations."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
+import tempfile
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import duckdb
 
@@ -23,7 +28,56 @@ class WarehouseError(Exception):
 
 
 class WarehouseLocked(WarehouseError):
-    """Another process held the file for longer than we were willing to wait."""
+    """Another process held the file for longer than we were willing to wait (or, for a DuckLake,
+    its catalog did not answer): stages go on without the warehouse and the load spools."""
+
+
+LAKE_PREFIX = "ducklake:"
+# Where a new DuckLake keeps its Parquet files (a folder, or s3://... with httpfs): read once, when
+# the catalog is created; the catalog remembers it.
+LAKE_DATA_PATH_ENV = "NEWSFLOW_LAKE_DATA_PATH"
+
+
+@dataclass(frozen=True, slots=True)
+class Warehouse:
+    """Where the warehouse lives: a DuckDB file, or a DuckLake whose catalog is a Postgres database
+    (`ducklake:postgres:dbname=newsflow host=db user=newsflow`) so that several writers append at once."""
+
+    location: str
+
+    @property
+    def is_lake(self) -> bool:
+        return self.location.startswith(LAKE_PREFIX)
+
+    @property
+    def path(self) -> Path:
+        if self.is_lake:
+            raise WarehouseError(f"{self} is a DuckLake, not a file")
+        return Path(self.location)
+
+    def spool_dir(self) -> Path:
+        """Batches that could not be loaded wait here. Beside a file; for a DuckLake, in
+        $NEWSFLOW_SPOOL_DIR or ~/.local/state/newsflow, one folder per catalog."""
+        if not self.is_lake:
+            return self.path.with_name(self.path.name + ".spool")
+        base = Path(os.environ.get("NEWSFLOW_SPOOL_DIR") or Path.home() / ".local" / "state" / "newsflow")
+        return base / f"lake-{hashlib.sha256(self.location.encode()).hexdigest()[:12]}.spool"
+
+    def __str__(self) -> str:
+        return redact(self.location)
+
+
+def redact(text: str) -> str:
+    """A password in a connection string stays out of logs, errors and summaries."""
+    return re.sub(r"(password\s*=\s*)[^\s\"']+", r"\1***", text)
+
+
+def warehouse(value: "Warehouse | Path | str") -> Warehouse:
+    """A --db value (path or ducklake: URL) as a Warehouse."""
+    if isinstance(value, Warehouse):
+        return value
+    text = str(value)
+    return Warehouse(text if text.startswith(LAKE_PREFIX) else str(Path(text)))
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -32,10 +86,19 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 @contextmanager
-def connect(path: Path | str, *, read_only: bool = False, lock_timeout: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(target: Warehouse | Path | str, *, read_only: bool = False,
+            lock_timeout: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open briefly and close on exit. DuckDB does not wait for another process's lock, so we
     retry with capped backoff for up to `lock_timeout` seconds."""
-    path = Path(path)
+    target = warehouse(target)
+    if target.is_lake:
+        conn = _connect_lake(target, read_only=read_only)
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    path = target.path
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}: run `newsflow run` first")
     deadline = time.monotonic() + lock_timeout
@@ -58,6 +121,97 @@ def connect(path: Path | str, *, read_only: bool = False, lock_timeout: float = 
         conn.close()
 
 
+_EXTENSIONS = {"postgres_scanner": "duckdb_extension_postgres/extensions/v{v}/postgres.duckdb_extension",
+               "ducklake": "duckdb_extension_ducklake/extensions/v{v}/ducklake.duckdb_extension"}
+
+
+@lru_cache(maxsize=1)
+def _extension_files() -> list[str]:
+    """The DuckLake and Postgres extensions from their PyPI wheels (offline). DuckDB derives an
+    extension's entry point from its file name, so the Postgres one is linked under its real name
+    (postgres_scanner) in a per-user temp folder."""
+    import importlib.util
+
+    version = duckdb.__version__
+    folder = Path(tempfile.gettempdir()) / f"newsflow-duckdb-ext-{os.getuid()}-v{version}"
+    folder.mkdir(exist_ok=True)
+    files = []
+    for name, relative in _EXTENSIONS.items():
+        package = relative.split("/", 1)[0]
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise WarehouseError(f"a DuckLake warehouse needs the {package} wheel: pip install 'newsflow[lake]'")
+        source = Path(list(spec.submodule_search_locations)[0]).parent / relative.format(v=version)
+        if not source.exists():
+            raise WarehouseError(f"{package} has no build for DuckDB {version}: {source}")
+        link = folder / f"{name}.duckdb_extension"
+        if not link.exists():
+            tmp = folder / f".{name}.{os.getpid()}"
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(source)
+            tmp.replace(link)
+        files.append(str(link))
+    return files
+
+
+def _connect_lake(target: Warehouse, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the lake attached as `lake` and in use: the same SQL as for a file."""
+    conn = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
+    try:
+        for file in _extension_files():
+            conn.execute(f"LOAD '{file}'")
+        attach = f"ATTACH {_quote(target.location)} AS lake"
+        try:
+            conn.execute(attach + (" (READ_ONLY)" if read_only else ""))
+        except duckdb.Error as exc:
+            # a new lake: its data path is read once, here, and the catalog keeps it
+            data_path = os.environ.get(LAKE_DATA_PATH_ENV)
+            if read_only or not data_path or "data_path is not set" not in str(exc):
+                raise
+            conn.execute(f"{attach} (DATA_PATH {_quote(data_path)})")
+        conn.execute("USE lake")
+    except duckdb.Error as exc:
+        conn.close()
+        text = redact(str(exc).replace("\n", " "))
+        if read_only and ("data_path is not set" in text or "creating a new DuckLake is explicitly disabled" in text):
+            raise WarehouseError(f"no warehouse in {target}: run `newsflow run` first") from exc
+        if "data_path is not set" in text:
+            raise WarehouseError(f"{target} is a new DuckLake: set {LAKE_DATA_PATH_ENV} to where its files go") from exc
+        if "Unable to connect" in text or "could not connect" in text.lower():
+            raise WarehouseLocked(f"cannot reach the DuckLake catalog of {target}: {text[-300:]}") from exc
+        raise WarehouseError(f"cannot open {target}: {text[:300]}") from exc
+    return conn
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+T = TypeVar("T")
+
+
+def is_conflict(exc: Exception) -> bool:
+    """Two DuckLake writers changed the same table: the later commit fails and may be retried."""
+    return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
+
+
+def retry_conflicts(work: Callable[[], T], *, attempts: int = 10, base_delay: float = 0.05) -> T:
+    """Run `work` (one whole transaction) again when its commit lost a race with another writer.
+    A file warehouse never conflicts (one writer holds the lock)."""
+    import random
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except duckdb.Error as exc:
+            if not is_conflict(exc) or attempt == attempts:
+                raise
+            delay = min(2.0, base_delay * 2 ** attempt) * (0.5 + random.random())
+            log.info("warehouse write conflict attempt=%d retry_in=%.2fs", attempt, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) for every numbered migration, in order."""
     found = []
@@ -74,37 +228,55 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
     conn.execute("BEGIN TRANSACTION")
     try:
         yield
-        conn.execute("COMMIT")
-    except Exception:
+    except BaseException:
         conn.execute("ROLLBACK")
         raise
+    conn.execute("COMMIT")  # a failed commit (a DuckLake conflict) has already rolled back
+
+
+def is_lake(conn: duckdb.DuckDBPyConnection) -> bool:
+    row = conn.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return bool(row) and row[0] == "ducklake"
+
+
+def lake_sql(sql: str) -> str:
+    """A migration as DuckLake takes it: it has no PRIMARY KEY or UNIQUE constraints (the loads
+    keep keys unique with anti-joins and MERGE, serialised by the `loads` row they all update)."""
+    sql = re.sub(r",\s*PRIMARY KEY\s*\([^)]*\)", "", sql)
+    return re.sub(r"\s+PRIMARY KEY\b", "", sql)
 
 
 def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply the migrations not yet recorded, each in its own transaction. Returns their names."""
-    conn.execute(
+    """Apply the migrations not yet recorded, each in its own transaction. Returns their names.
+    Two writers migrating one DuckLake at once: the loser's commit conflicts and it re-checks."""
+    lake = is_lake(conn)
+    prepare = lake_sql if lake else (lambda sql: sql)
+    retry_conflicts(lambda: conn.execute(prepare(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-        " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
-    )
-    done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+        " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)")))
     applied = []
     for version, name, sql in migrations():
-        if version in done:
-            continue
-        with transaction(conn):
-            conn.execute(sql)
-            conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
-        applied.append(name)
-        log.info("warehouse migrated version=%d name=%s", version, name)
+        def apply() -> bool:
+            with transaction(conn):
+                if conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", [version]).fetchone():
+                    return False
+                conn.execute(prepare(sql))
+                conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            return True
+
+        if retry_conflicts(apply):
+            applied.append(name)
+            log.info("warehouse migrated version=%d name=%s", version, name)
     return applied
 
 
-def needs_migration(path: Path, lock_timeout: float = 30.0) -> bool:
-    """True for a new file or one with migrations not yet applied (read-only check)."""
-    if not Path(path).exists():
-        return True
+def needs_migration(target: Warehouse | Path | str, lock_timeout: float = 30.0) -> bool:
+    """True for a new warehouse or one with migrations not yet applied (read-only check)."""
+    target = warehouse(target)
+    if target.is_lake or not target.path.exists():
+        return True  # a DuckLake is checked by `migrate` itself: no file lock to spare
     latest = migrations()[-1][0]
-    with connect(path, read_only=True, lock_timeout=lock_timeout) as conn:
+    with connect(target, read_only=True, lock_timeout=lock_timeout) as conn:
         try:
             current = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
         except duckdb.CatalogException:

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from transforms.records import Article, FeedState, Rejected
+from warehouse.db import Warehouse, warehouse
 
 SUFFIX = ".batch"
 
@@ -27,12 +28,12 @@ class SpooledBatch:
     now: datetime
 
 
-def spool_dir(db_path: Path) -> Path:
-    return db_path.with_name(db_path.name + ".spool")
+def spool_dir(target: Warehouse | Path | str) -> Path:
+    return warehouse(target).spool_dir()
 
 
-def write_batch(db_path: Path, batch: SpooledBatch) -> Path:
-    folder = spool_dir(db_path)
+def write_batch(target: Warehouse | Path | str, batch: SpooledBatch) -> Path:
+    folder = spool_dir(target)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}{SUFFIX}"
     tmp = folder / (name + ".tmp")
@@ -50,9 +51,9 @@ def write_batch(db_path: Path, batch: SpooledBatch) -> Path:
     return final
 
 
-def pending(db_path: Path) -> list[Path]:
+def pending(target: Warehouse | Path | str) -> list[Path]:
     """Complete spooled batches, oldest first (half-written temp files are ignored)."""
-    folder = spool_dir(db_path)
+    folder = spool_dir(target)
     return sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
 
 

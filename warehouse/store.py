@@ -11,7 +11,7 @@ from transforms.dedup import Known
 from transforms.enrich import LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE, History
 from transforms.records import Article, FeedState, Rejected
 from transforms.stories import StoryDoc
-from warehouse.db import transaction
+from warehouse.db import retry_conflicts, transaction
 
 
 def feed_states(conn: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[str, FeedState]:
@@ -181,11 +181,14 @@ def load_batch(conn: duckdb.DuckDBPyConnection, articles: list[Article], rejecti
         "staging_lines": _table(_LINE_SCHEMA, [(a.article_id, a.source, fp, line) for a in articles
                                                for fp, line in a.line_fingerprints.items()]),
     }
+    def attempt() -> LoadResult:
+        with transaction(conn):
+            return _load(conn, now)
+
     for name, table in staging.items():
         conn.register(name, table)
     try:
-        with transaction(conn):
-            result = _load(conn, now)
+        result = retry_conflicts(attempt)
     finally:
         for name in staging:
             conn.unregister(name)
@@ -198,6 +201,14 @@ def _feeds_table(states: list[FeedState]) -> pa.Table:
              "consecutive_failures": pa.int32(), "entries_seen": pa.int32()}
     rows = [asdict(s) for s in states]
     return pa.table({n: pa.array([r[n] for r in rows], types.get(n, pa.string())) for n in names})
+
+
+# Add a batch's counts to a counter table keyed by `keys` (one row per key).
+_ADD_COUNTS = """
+    MERGE INTO {table} USING ({source}) AS s USING ({keys})
+    WHEN MATCHED THEN UPDATE SET articles = {table}.articles + s.articles
+    WHEN NOT MATCHED THEN INSERT BY NAME
+"""
 
 
 def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
@@ -215,37 +226,44 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
     """)
     for table in ("entities", "removals", "places", "dates"):
         conn.execute(f"INSERT INTO {table} BY NAME SELECT s.* FROM staging_{table} s SEMI JOIN new_ids USING (article_id)")
-    conn.execute("""
-        INSERT INTO term_df SELECT term, count(DISTINCT article_id) FROM staging_terms SEMI JOIN new_ids USING (article_id)
-        GROUP BY term ON CONFLICT (term) DO UPDATE SET articles = term_df.articles + excluded.articles
-    """)
-    conn.execute("""
-        INSERT INTO entity_names SELECT name, label, count(DISTINCT article_id) FROM staging_entities SEMI JOIN new_ids USING (article_id)
-        GROUP BY ALL ON CONFLICT (name, label) DO UPDATE SET articles = entity_names.articles + excluded.articles
-    """)
+    # Upserts are MERGE: the same statements run on a DuckDB file and on a DuckLake (no keys there).
+    conn.execute(_ADD_COUNTS.format(table="term_df", keys="term", source="""
+        SELECT term, count(DISTINCT article_id) AS articles FROM staging_terms SEMI JOIN new_ids USING (article_id)
+        GROUP BY term"""))
+    conn.execute(_ADD_COUNTS.format(table="entity_names", keys="name, label", source="""
+        SELECT name, label, count(DISTINCT article_id) AS articles FROM staging_entities SEMI JOIN new_ids USING (article_id)
+        GROUP BY ALL"""))
     conn.execute("INSERT INTO article_bands BY NAME SELECT DISTINCT s.* FROM staging_bands s SEMI JOIN new_ids USING (article_id)")
     conn.execute("""
-        INSERT OR REPLACE INTO stories
-        SELECT story_id, min(coalesce(published_at, ingested_at)), max(coalesce(published_at, ingested_at)),
-               count(*), arg_min(title, coalesce(published_at, ingested_at)) FILTER (WHERE title IS NOT NULL)
-        FROM articles
-        WHERE story_id IN (SELECT DISTINCT story_id FROM staging_articles SEMI JOIN new_ids USING (article_id))
-        GROUP BY story_id
+        MERGE INTO stories USING (
+            SELECT story_id, min(coalesce(published_at, ingested_at)) AS first_seen,
+                   max(coalesce(published_at, ingested_at)) AS last_seen, count(*) AS article_count,
+                   arg_min(title, coalesce(published_at, ingested_at)) FILTER (WHERE title IS NOT NULL) AS title
+            FROM articles
+            WHERE story_id IN (SELECT DISTINCT story_id FROM staging_articles SEMI JOIN new_ids USING (article_id))
+            GROUP BY story_id
+        ) AS s USING (story_id)
+        WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED THEN INSERT BY NAME
     """)
     conn.execute("""
-        INSERT INTO rejections (url, feed_url, stage, reason, first_seen_at, last_seen_at)
-        SELECT DISTINCT ON (url) url, feed_url, stage, reason, ?, ? FROM staging_rejections
-        ON CONFLICT (url) DO UPDATE SET stage = excluded.stage, reason = excluded.reason,
-            last_seen_at = excluded.last_seen_at, attempts = rejections.attempts + 1
-    """, [now, now])
+        MERGE INTO rejections USING (
+            SELECT DISTINCT ON (url) url, feed_url, stage, reason, ?::TIMESTAMPTZ AS seen FROM staging_rejections
+        ) AS s USING (url)
+        WHEN MATCHED THEN UPDATE SET stage = s.stage, reason = s.reason, last_seen_at = s.seen,
+            attempts = rejections.attempts + 1
+        WHEN NOT MATCHED THEN INSERT (url, feed_url, stage, reason, first_seen_at, last_seen_at, attempts)
+            VALUES (s.url, s.feed_url, s.stage, s.reason, s.seen, s.seen, 1)
+    """, [now])
     conn.execute("DELETE FROM rejections WHERE url IN (SELECT url FROM articles SEMI JOIN new_ids USING (article_id))")
+    conn.execute(_ADD_COUNTS.format(table="source_lines", keys="source, fingerprint", source="""
+        SELECT source, fingerprint, count(DISTINCT article_id) AS articles, any_value(sample) AS sample
+        FROM staging_lines SEMI JOIN new_ids USING (article_id) GROUP BY ALL"""))
     conn.execute("""
-        INSERT INTO source_lines
-        SELECT source, fingerprint, count(DISTINCT article_id), any_value(sample)
-        FROM staging_lines SEMI JOIN new_ids USING (article_id) GROUP BY ALL
-        ON CONFLICT (source, fingerprint) DO UPDATE SET articles = source_lines.articles + excluded.articles
+        MERGE INTO feeds USING (SELECT DISTINCT ON (url) * FROM staging_feeds) AS s USING (url)
+        WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED THEN INSERT BY NAME
     """)
-    conn.execute("INSERT OR REPLACE INTO feeds BY NAME SELECT * FROM staging_feeds")
+    # Every load changes this row: concurrent DuckLake loads conflict here and the later one retries.
+    conn.execute("UPDATE loads SET batches = batches + 1, last_load_at = current_timestamp")
     rejected = conn.execute("SELECT count(*) FROM staging_rejections").fetchone()[0]
     return LoadResult(inserted=inserted, already_stored=total - inserted, rejections=rejected)
 
@@ -293,10 +311,9 @@ def rebuild_term_df(conn: duckdb.DuckDBPyConnection, version: int, terms_for, ch
     def rows(stored):
         return _table(_TERM_SCHEMA, [(aid, t) for aid, text, lang in stored for t in set(terms_for(text, lang))])
 
-    return _rebuild_index(conn, "term_df", version, "text, language", rows, """
-        INSERT INTO term_df SELECT term, count(DISTINCT article_id) FROM rebuilt GROUP BY term
-        ON CONFLICT (term) DO UPDATE SET articles = term_df.articles + excluded.articles
-    """, chunk)
+    return _rebuild_index(conn, "term_df", version, "text, language", rows, _ADD_COUNTS.format(
+        table="term_df", keys="term", source="SELECT term, count(DISTINCT article_id) AS articles FROM rebuilt GROUP BY term"),
+        chunk)
 
 
 def _rebuild_index(conn: duckdb.DuckDBPyConnection, index: str, version: int, columns: str, rows_for,
@@ -304,15 +321,21 @@ def _rebuild_index(conn: duckdb.DuckDBPyConnection, index: str, version: int, co
     """Empty `index`, refill it from the stored articles chunk by chunk (`rows_for` turns
     (article_id, *columns) rows into an Arrow table `insert_sql` reads as `rebuilt`), and record
     the scheme in index_state, in one transaction."""
-    ids = [r[0] for r in conn.execute("SELECT article_id FROM articles ORDER BY article_id").fetchall()]
-    with transaction(conn):
-        conn.execute(f"DELETE FROM {index}")
-        for start in range(0, len(ids), chunk):
-            stored = conn.execute(f"SELECT article_id, {columns} FROM articles WHERE article_id IN (SELECT unnest(?))",
-                                  [ids[start : start + chunk]]).fetchall()
-            conn.register("rebuilt", rows_for(stored))
-            conn.execute(insert_sql)
-            conn.unregister("rebuilt")
-        conn.execute("INSERT OR REPLACE INTO index_state (name, version, built_at) VALUES (?, ?, current_timestamp)",
-                     [index, version])
-    return len(ids)
+    def attempt() -> int:
+        with transaction(conn):
+            ids = [r[0] for r in conn.execute("SELECT article_id FROM articles ORDER BY article_id").fetchall()]
+            conn.execute(f"DELETE FROM {index}")
+            for start in range(0, len(ids), chunk):
+                stored = conn.execute(f"SELECT article_id, {columns} FROM articles WHERE article_id IN (SELECT unnest(?))",
+                                      [ids[start : start + chunk]]).fetchall()
+                conn.register("rebuilt", rows_for(stored))
+                conn.execute(insert_sql)
+                conn.unregister("rebuilt")
+            conn.execute("""
+                MERGE INTO index_state USING (SELECT ? AS name, ? AS version, current_timestamp AS built_at) AS s
+                USING (name) WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED THEN INSERT BY NAME
+            """, [index, version])
+            conn.execute("UPDATE loads SET batches = batches")  # serialised with the loads (DuckLake)
+        return len(ids)
+
+    return retry_conflicts(attempt)

@@ -1,0 +1,87 @@
+"""A DuckLake warehouse (catalog in PostgreSQL, Parquet files on disk): the same pipeline and SQL
+as a DuckDB file, and several writers appending at once with every article stored once."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import pytest
+
+from tests.conftest import newsflow
+from tests.test_warehouse import article
+from transforms.records import Entity, FeedState
+from warehouse import db as wdb
+from warehouse import store
+from warehouse.query import run_query
+
+NOW = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+def test_migrations_and_loads_on_a_lake(lake) -> None:
+    with wdb.connect(lake) as conn:
+        assert wdb.is_lake(conn)
+        assert len(wdb.migrate(conn)) == len(wdb.migrations())
+        assert wdb.migrate(conn) == []
+        batch = [article(1, terms=["pentagon", "strike"]), article(2, duplicate_of="id1", story_id="id1", terms=["strike"])]
+        first = store.load_batch(conn, batch, [], [FeedState(url="https://example.org/feed", last_status=200)], now=NOW)
+        again = store.load_batch(conn, batch, [], [FeedState(url="https://example.org/feed", last_status=304)], now=NOW)
+    assert (first.inserted, again.inserted, again.already_stored) == (2, 0, 2)
+    rows = run_query(lake, """
+        SELECT (SELECT count(*) FROM articles), (SELECT list(term || '=' || articles ORDER BY term) FROM term_df),
+               (SELECT article_count FROM stories WHERE story_id = 'id1'), (SELECT count(*) FROM feeds),
+               (SELECT last_status FROM feeds), (SELECT batches FROM loads)""")[1]
+    assert rows == [(2, ["pentagon=1", "strike=2"], 2, 1, 304, 2)]
+
+
+def test_concurrent_writers_store_each_article_once(lake) -> None:
+    """Eight writers, each with its own connection, load overlapping batches at the same moment.
+    Without serialisation DuckLake would accept the same article twice (it has no keys): the
+    `loads` row makes the later commits conflict and retry against the earlier ones' rows."""
+    with wdb.connect(lake) as conn:
+        wdb.migrate(conn)
+    writers, start, errors = 8, threading.Barrier(8), []
+
+    def write(w: int) -> None:
+        # writer w loads articles w .. w+3: neighbours overlap by three
+        batch = [article(i, terms=["common", f"only{i}"], entities=[Entity("Reuters", "ORG", 0, 7)]) for i in range(w, w + 4)]
+        try:
+            with wdb.connect(lake) as conn:
+                start.wait()
+                store.load_batch(conn, batch, [], [], now=NOW)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    distinct = writers + 3
+    rows = run_query(lake, """
+        SELECT (SELECT count(*) FROM articles), (SELECT count(DISTINCT article_id) FROM articles),
+               (SELECT count(*) FROM entities), (SELECT articles FROM term_df WHERE term = 'common'),
+               (SELECT count(*) FROM term_df), (SELECT articles FROM entity_names WHERE name = 'Reuters'),
+               (SELECT count(*) FROM article_bands), (SELECT batches FROM loads)""")[1]
+    assert rows == [(distinct, distinct, distinct, distinct, distinct + 1, distinct, 2 * distinct, writers)]
+
+
+def test_an_unreachable_catalog_is_a_clear_error(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("NEWSFLOW_LAKE_DATA_PATH", str(tmp_path / "files"))
+    target = "ducklake:postgres:dbname=nowhere host=127.0.0.1 port=9 user=newsflow password=secret connect_timeout=2"
+    with pytest.raises(wdb.WarehouseLocked, match="cannot reach the DuckLake catalog") as caught:
+        with wdb.connect(target):
+            pass
+    assert "secret" not in str(caught.value)
+    result = newsflow("sql", "SELECT 1", "--db", target, timeout=60)
+    assert result.returncode == 2 and "cannot reach the DuckLake catalog" in result.stderr
+
+
+def test_a_new_lake_needs_a_data_path(lake, monkeypatch) -> None:
+    monkeypatch.delenv("NEWSFLOW_LAKE_DATA_PATH")
+    with pytest.raises(wdb.WarehouseError, match="NEWSFLOW_LAKE_DATA_PATH"):
+        with wdb.connect(lake):
+            pass
+    with pytest.raises(wdb.WarehouseError, match="run `newsflow run` first"):
+        with wdb.connect(lake, read_only=True):
+            pass
