@@ -2,9 +2,13 @@
 worker processes here) store exactly what a one-process run stores."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
-from tests.conftest import newsflow
+from tests.conftest import SEEDS, newsflow
 from warehouse.query import run_query
 
 SNAPSHOT = """
@@ -26,10 +30,25 @@ def test_a_run_on_a_dask_cluster_stores_what_a_local_run_stores(tmp_path) -> Non
         assert spread.returncode == 0, spread.stderr
         # the NER ran in the cluster's worker processes: each one has loaded the spaCy model
         with distributed.Client(cluster) as client:
-            loaded = client.run(lambda: __import__("transforms.enrich", fromlist=["_nlp"])._nlp.cache_info().currsize)
-        assert sorted(loaded.values()) == [1, 1]
+            assert sorted(_models_loaded(client).values()) == [1, 1]
+            client.run(lambda: __import__("transforms.enrich", fromlist=["_nlp"])._nlp.cache_clear())
+            # what `serve` and work-pool workers run: the deployment's flow in a process of its own,
+            # which takes the cluster from its environment
+            code = ("import sys; from flows.ingest import scheduled_ingest; "
+                    "print(scheduled_ingest(sys.argv[1], sys.argv[2])['inserted'])")
+            deployed = subprocess.run([sys.executable, "-c", code, str(SEEDS / "feeds.toml"), str(tmp_path / "served.duckdb")],
+                                      capture_output=True, text=True, timeout=600,
+                                      env={**os.environ, "NEWSFLOW_DASK_ADDRESS": cluster.scheduler_address})
+            assert deployed.returncode == 0, deployed.stderr[-3000:]
+            assert deployed.stdout.strip().splitlines()[-1] == "5"
+            assert sorted(_models_loaded(client).values()) == [1, 1]
     assert "5 articles stored" in spread.stdout
     assert run_query(tmp_path / "dask.duckdb", SNAPSHOT)[1] == run_query(tmp_path / "local.duckdb", SNAPSHOT)[1]
+    assert run_query(tmp_path / "served.duckdb", SNAPSHOT)[1] == run_query(tmp_path / "local.duckdb", SNAPSHOT)[1]
+
+
+def _models_loaded(client) -> dict:
+    return client.run(lambda: __import__("transforms.enrich", fromlist=["_nlp"])._nlp.cache_info().currsize)
 
 
 def test_dask_needs_an_address_that_answers(tmp_path) -> None:
