@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -11,6 +10,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+from tests.pg import Postgres, available, running_postgres
 
 # Before anything imports prefect: never the developer's ~/.prefect, no telemetry.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="newsflow-prefect-")
@@ -43,76 +44,16 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "warehouse.duckdb"
 
 
-class Postgres:
-    """A throwaway PostgreSQL cluster on loopback, for DuckLake catalogs (Debian's postgresql)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root, self.port = root, _free_port()
-        self.bin = _postgres_bin()
-        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if self.as_user:  # initdb refuses to run as root: the cluster belongs to the postgres user
-            shutil.chown(root, "postgres")
-        data = root / "data"
-        self._run("initdb", "-D", str(data), "-A", "trust", "-U", "newsflow", "--no-sync")
-        self._run("pg_ctl", "-D", str(data), "-l", str(root / "log"), "-w", "start", "-o",
-                  f"-p {self.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off")
-        self.data = data
-
-    def _run(self, tool: str, *args: str) -> None:
-        result = subprocess.run([*self.as_user, str(self.bin / tool), *args], capture_output=True, text=True, timeout=120)
-        if result.returncode != 0:
-            raise RuntimeError(f"{tool} failed: {result.stderr or result.stdout}")
-
-    def conninfo(self, dbname: str) -> str:
-        return f"dbname={dbname} host=127.0.0.1 port={self.port} user=newsflow"
-
-    def create_database(self, name: str) -> str:
-        """A new empty database; returns the DuckLake --db value for it."""
-        psql = self.bin / "psql" if (self.bin / "psql").exists() else shutil.which("psql")
-        result = subprocess.run([str(psql), "-h", "127.0.0.1", "-p", str(self.port), "-U", "newsflow",
-                                 "-d", "postgres", "-qc", f'CREATE DATABASE "{name}"'], capture_output=True, text=True)
-        if result.returncode != 0:
-            raise RuntimeError(result.stderr)
-        return f"ducklake:postgres:{self.conninfo(name)}"
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _postgres_bin() -> Path | None:
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name))
-    if versions:  # Debian keeps the server tools here, off PATH
-        return versions[-1].parent
-    found = shutil.which("pg_ctl")
-    return Path(found).parent if found and (Path(found).parent / "initdb").exists() else None
-
-
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     """CI (.ci/run) installs Debian's postgresql and sets NEWSFLOW_REQUIRE_POSTGRES=1: there a missing
     server fails the suite instead of skipping the DuckLake tests."""
-    if _postgres_bin() is None or (os.geteuid() == 0 and shutil.which("runuser") is None):
+    if not available():
         if os.environ.get("NEWSFLOW_REQUIRE_POSTGRES") == "1":
             pytest.fail("PostgreSQL server binaries not found (apt-get install postgresql)")
         pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql)")
-    # not under pytest's basetemp: its folders are private to this user, and the server runs as postgres
-    root = Path(tempfile.mkdtemp(prefix="newsflow-pg-"))
-    try:
-        server = Postgres(root)
-        try:
-            yield server
-        finally:
-            server.stop()
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with running_postgres() as server:
+        yield server
 
 
 @pytest.fixture
