@@ -134,7 +134,9 @@ def _extension_files() -> list[str]:
 
     version = duckdb.__version__
     folder = Path(tempfile.gettempdir()) / f"newsflow-duckdb-ext-{os.getuid()}-v{version}"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if folder.stat().st_uid != os.getuid() or folder.stat().st_mode & 0o022:
+        raise WarehouseError(f"{folder} belongs to another user or is writable by others: remove it")
     files = []
     for name, relative in _EXTENSIONS.items():
         package = relative.split("/", 1)[0]
@@ -145,11 +147,10 @@ def _extension_files() -> list[str]:
         if not source.exists():
             raise WarehouseError(f"{package} has no build for DuckDB {version}: {source}")
         link = folder / f"{name}.duckdb_extension"
-        if not link.exists():
-            tmp = folder / f".{name}.{os.getpid()}"
-            tmp.unlink(missing_ok=True)
-            tmp.symlink_to(source)
-            tmp.replace(link)
+        tmp = folder / f".{name}.{os.getpid()}"  # re-pointed at this install's file, atomically
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(source)
+        tmp.replace(link)
         files.append(str(link))
     return files
 
