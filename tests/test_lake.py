@@ -75,6 +75,9 @@ def test_an_unreachable_catalog_is_a_clear_error(tmp_path, monkeypatch) -> None:
     assert "secret" not in str(caught.value)
     result = newsflow("sql", "SELECT 1", "--db", target, timeout=60)
     assert result.returncode == 2 and "cannot reach the DuckLake catalog" in result.stderr
+    run = newsflow("run", "--db", target, timeout=180)
+    assert run.returncode == 1 and "newsflow: cannot reach the DuckLake catalog" in run.stderr
+    assert "secret" not in run.stdout + run.stderr  # not in Prefect's tracebacks either
 
 
 def test_a_new_lake_needs_a_data_path(lake, monkeypatch) -> None:

@@ -173,14 +173,15 @@ def _connect_lake(target: Warehouse, *, read_only: bool) -> duckdb.DuckDBPyConne
         conn.execute("USE lake")
     except duckdb.Error as exc:
         conn.close()
+        # `from None`: the driver's own message, chained, would carry an unmasked password
         text = redact(str(exc).replace("\n", " "))
         if read_only and ("data_path is not set" in text or "creating a new DuckLake is explicitly disabled" in text):
-            raise WarehouseError(f"no warehouse in {target}: run `newsflow run` first") from exc
+            raise WarehouseError(f"no warehouse in {target}: run `newsflow run` first") from None
         if "data_path is not set" in text:
-            raise WarehouseError(f"{target} is a new DuckLake: set {LAKE_DATA_PATH_ENV} to where its files go") from exc
+            raise WarehouseError(f"{target} is a new DuckLake: set {LAKE_DATA_PATH_ENV} to where its files go") from None
         if "Unable to connect" in text or "could not connect" in text.lower():
-            raise WarehouseLocked(f"cannot reach the DuckLake catalog of {target}: {text[-300:]}") from exc
-        raise WarehouseError(f"cannot open {target}: {text[:300]}") from exc
+            raise WarehouseLocked(f"cannot reach the DuckLake catalog of {target}: {text[-300:]}") from None
+        raise WarehouseError(f"cannot open {target}: {text[:300]}") from None
     return conn
 
 
