@@ -39,12 +39,14 @@ def db_path(value: Optional[str]):
 
 def writable(value: Optional[str]):
     """The warehouse a run writes: a file's folder must exist (a file is given as an absolute path)."""
+    from warehouse.db import warehouse
+
     target = db_path(value)
     if target.is_lake:
         return target
     if target.path.parent and not target.path.parent.exists():
         fail(f"directory of --db does not exist: {target.path.parent}")
-    return type(target)(str(target.path.resolve()))
+    return warehouse(target.path.resolve())
 
 
 def parse_shard(text: Optional[str]) -> Optional[tuple[int, int]]:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import os
+import random
 import re
 import tempfile
 import time
@@ -130,8 +132,6 @@ def _extension_files() -> list[str]:
     """The DuckLake and Postgres extensions from their PyPI wheels (offline). DuckDB derives an
     extension's entry point from its file name, so the Postgres one is linked under its real name
     (postgres_scanner) in a per-user temp folder."""
-    import importlib.util
-
     version = duckdb.__version__
     folder = Path(tempfile.gettempdir()) / f"newsflow-duckdb-ext-{os.getuid()}-v{version}"
     folder.mkdir(mode=0o700, exist_ok=True)
@@ -200,8 +200,6 @@ def is_conflict(exc: Exception) -> bool:
 def retry_conflicts(work: Callable[[], T], *, attempts: int = 10, base_delay: float = 0.05) -> T:
     """Run `work` (one whole transaction) again when its commit lost a race with another writer.
     A file warehouse never conflicts (one writer holds the lock)."""
-    import random
-
     for attempt in range(1, attempts + 1):
         try:
             return work()
