@@ -33,6 +33,30 @@ def test_migrations_and_loads_on_a_lake(lake) -> None:
     assert rows == [(2, ["pentagon=1", "strike=2"], 2, 1, 304, 2)]
 
 
+def test_writers_creating_one_new_lake_at_once(lake) -> None:
+    """Shards started together on a new lake all create its catalog: the losers' CREATE TABLEs
+    collide in Postgres (CI caught this in the two-shard run). Each open must attach the lake the
+    winner made, and each migration be recorded once."""
+    writers, start, errors = 6, threading.Barrier(6), []
+
+    def open_and_migrate() -> None:
+        start.wait()
+        try:
+            with wdb.connect(lake) as conn:
+                wdb.migrate(conn)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_and_migrate) for _ in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    versions = run_query(lake, "SELECT count(*), count(DISTINCT version) FROM schema_migrations")[1]
+    assert versions == [(len(wdb.migrations()), len(wdb.migrations()))]
+
+
 def test_concurrent_writers_store_each_article_once(lake) -> None:
     """Eight writers, each with its own connection, load overlapping batches at the same moment.
     Without serialisation DuckLake would accept the same article twice (it has no keys): the

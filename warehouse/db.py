@@ -8,6 +8,7 @@ import os
 import random
 import re
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,8 +128,16 @@ _EXTENSIONS = {"postgres_scanner": "duckdb_extension_postgres/extensions/v{v}/po
                "ducklake": "duckdb_extension_ducklake/extensions/v{v}/ducklake.duckdb_extension"}
 
 
-@lru_cache(maxsize=1)
+_EXTENSION_LOCK = threading.Lock()
+
+
 def _extension_files() -> list[str]:
+    with _EXTENSION_LOCK:  # threads of one process share the links (lru_cache alone lets two build them)
+        return _linked_extensions()
+
+
+@lru_cache(maxsize=1)
+def _linked_extensions() -> list[str]:
     """The DuckLake and Postgres extensions from their PyPI wheels (offline). DuckDB derives an
     extension's entry point from its file name, so the Postgres one is linked under its real name
     (postgres_scanner) in a per-user temp folder."""
@@ -147,7 +156,7 @@ def _extension_files() -> list[str]:
         if not source.exists():
             raise WarehouseError(f"{package} has no build for DuckDB {version}: {source}")
         link = folder / f"{name}.duckdb_extension"
-        tmp = folder / f".{name}.{os.getpid()}"  # re-pointed at this install's file, atomically
+        tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}"  # re-pointed at this install's file, atomically
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(source)
         tmp.replace(link)
@@ -155,7 +164,31 @@ def _extension_files() -> list[str]:
     return files
 
 
-def _connect_lake(target: Warehouse, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _is_creation_race(text: str) -> bool:
+    """Two processes created the same new lake at once: the catalog's CREATE TABLEs of the later one
+    collide with the earlier one's (Postgres rolls the loser back, so opening again attaches it)."""
+    return "Failed to initialize DuckLake" in text and ("duplicate key" in text or "already exists" in text)
+
+
+def _connect_lake(target: Warehouse, *, read_only: bool, attempts: int = 10) -> duckdb.DuckDBPyConnection:
+    """`_open_lake`, again after a lost race to create the lake's catalog."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _open_lake(target, read_only=read_only)
+        except _CreationRace:
+            if attempt == attempts:
+                raise WarehouseError(f"cannot open {target}: its catalog kept changing while it was created") from None
+            delay = min(2.0, 0.05 * 2 ** attempt) * (0.5 + random.random())
+            log.info("ducklake catalog created by another process attempt=%d retry_in=%.2fs", attempt, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+class _CreationRace(Exception):
+    pass
+
+
+def _open_lake(target: Warehouse, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake attached as `lake` and in use: the same SQL as for a file."""
     conn = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
     try:
@@ -175,6 +208,8 @@ def _connect_lake(target: Warehouse, *, read_only: bool) -> duckdb.DuckDBPyConne
         conn.close()
         # `from None`: the driver's own message, chained, would carry an unmasked password
         text = redact(str(exc).replace("\n", " "))
+        if _is_creation_race(text):
+            raise _CreationRace() from None
         if read_only and ("data_path is not set" in text or "creating a new DuckLake is explicitly disabled" in text):
             raise WarehouseError(f"no warehouse in {target}: run `newsflow run` first") from None
         if "data_path is not set" in text:
