@@ -14,9 +14,9 @@ from functools import lru_cache
 MIN_CITY_POPULATION = 5000
 # Arabic, Hebrew and Persian articles as transliterated ("al-Bukamal", "Deir ez-Zor"), and English ones.
 _ARTICLES = frozenset("al el ad ed an en ar er as es ash at et az ez ath adh ul the".split())
-_APOSTROPHES = re.compile(r"[’‘ʿʾ'`´]")
+_NO_APOSTROPHES = str.maketrans("", "", "’‘ʿʾ'`´")
 _SEPARATORS = re.compile(r"[^\w]+|_")
-_VOWELS = re.compile(r"[aeiouywh]")
+_NO_VOWELS = str.maketrans("", "", "aeiouywh")
 _DOUBLES = re.compile(r"(.)\1+")
 # Common short forms GeoNames keeps only in its full alternate-names dump (not shipped offline).
 COUNTRY_ALIASES = {
@@ -55,8 +55,11 @@ class ResolvedPlace:
 
 def name_key(name: str) -> str:
     """Accent-, case-, punctuation- and article-insensitive: "al-Bukamal" and "Al Bukamal" -> "bukamal"."""
-    text = unicodedata.normalize("NFKD", _APOSTROPHES.sub("", name))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = name.translate(_NO_APOSTROPHES)
+    if not text.isascii():  # most names are ASCII, where NFKD changes nothing
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower()
     tokens = [t for t in _SEPARATORS.split(text) if t]
     while len(tokens) > 1 and tokens[0] in _ARTICLES:
         tokens = tokens[1:]
@@ -64,10 +67,14 @@ def name_key(name: str) -> str:
     return " ".join(t for i, t in enumerate(tokens) if i in (0, len(tokens) - 1) or t not in _ARTICLES)
 
 
+def _first(match: re.Match) -> str:
+    return match.group(1)
+
+
 def skeleton(key: str) -> str:
     """Consonants only, doubled letters once: transliterations of one name meet here
     ("dayr zowr" and "deir zor" -> "drzr"). Only used where the article's countries confirm it."""
-    return _DOUBLES.sub(r"\1", _VOWELS.sub("", key.replace(" ", "")))
+    return _DOUBLES.sub(_first, key.replace(" ", "").translate(_NO_VOWELS))
 
 
 # Greek, Cyrillic, Armenian, Hebrew, Arabic, Indic, CJK...: names an English or European text does not write.
