@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Iterator
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -16,6 +18,7 @@ from connectors.feedlist import FeedList, FeedSource
 from connectors.fetch import FetchError, FetchPolicy, fetch_many
 from transforms import boilerplate, dedup, enrich, stories
 from transforms.articles import build_article, entry_url, article_id_for
+from transforms.gazetteer import gazetteer
 from transforms.feeds import body_hash, conditional_headers, is_due, next_feed_state, parse_feed
 from transforms.records import Article, FeedEntry, FeedState, Rejected
 from warehouse import db as wdb
@@ -26,8 +29,10 @@ LOCK_TIMEOUT = float(os.environ.get("NEWSFLOW_LOCK_TIMEOUT", "30"))
 MAX_ATTEMPTS = 3  # a link whose page and feed content failed this often is left alone
 # Articles per fetch/process/load batch (bounded memory, steady commits): $NEWSFLOW_BATCH_SIZE.
 PAGE_BATCH = max(1, int(os.environ.get("NEWSFLOW_BATCH_SIZE", "200")))
-# spaCy worker processes (forked): opt-in, since the flow's process also runs Prefect's threads.
-NLP_PROCESSES = max(1, int(os.environ.get("NEWSFLOW_NLP_PROCESSES", "1")))
+# NER worker processes ($NEWSFLOW_NLP_PROCESSES, default: one per core, at most 4; 0 = in the
+# flow's process), started for runs with at least POOL_MIN_ENTRIES new entries.
+NLP_PROCESSES = max(0, int(os.environ.get("NEWSFLOW_NLP_PROCESSES", str(min(4, os.cpu_count() or 1)))))
+POOL_MIN_ENTRIES = max(1, int(os.environ.get("NEWSFLOW_NLP_POOL_MIN", "100")))
 
 
 @dataclass
@@ -45,7 +50,18 @@ class RunSummary:
     stories_new: int = 0
     rejected: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    ner_worker_seconds: float = 0.0  # NER time inside the worker processes, overlapped with the stages
+    nlp_workers: int = 0
     failures: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Add the block's wall time to `stage` (the flow's process: time it spent on, or waiting for, it)."""
+        clock = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - clock
 
 
 # Network tasks retry; everything else fails loudly on a bug.
@@ -203,17 +219,19 @@ def build_articles(entries: list[FeedEntry], pages: dict) -> tuple[list[Article]
 
 
 @task(cache_policy=NO_CACHE)
-def strip_learned_boilerplate(target: wdb.Warehouse, articles: list[Article]) -> list[Article]:
-    """Lines this source repeats across articles (stored history plus this batch) are cut."""
+def strip_learned_boilerplate(target: wdb.Warehouse, articles: list[Article],
+                              unloaded: list[Article] | None = None) -> list[Article]:
+    """Lines this source repeats across articles (stored history, the batch not yet loaded, and
+    this batch) are cut."""
     pairs = boilerplate.fingerprint_lines(articles)
     stored = read_or(target, "source lines", lambda conn: store.source_line_counts(conn, pairs), {})
-    return boilerplate.strip_learned(articles, stored)
+    return boilerplate.strip_learned(articles, stored, unloaded=unloaded or [])
 
 
 @task(cache_policy=NO_CACHE)
 def analyse_texts(texts: list[str]) -> list[enrich.Analysis]:
     """The models (language, spaCy NER): the CPU-heavy half of enrichment, spread on Dask."""
-    return enrich.analyse(texts, processes=NLP_PROCESSES)
+    return enrich.analyse(texts)
 
 
 @task(cache_policy=NO_CACHE)
@@ -293,6 +311,53 @@ def spread(task_fn, calls: list[tuple]) -> list:
     return [future.result() for future in [task_fn.submit(*args) for args in calls]]
 
 
+@dataclass
+class Pending:
+    """A batch whose analyses (language, NER) are under way: `analyses()` waits for them."""
+
+    articles: list[Article]
+    rejected: list[Rejected]
+    states: list[FeedState]
+    analyses: Callable[[], list[enrich.Analysis]]
+
+
+def submit_analyses(pool: enrich.AnalysisPool | None, articles: list[Article], ways: int,
+                    summary: RunSummary) -> Callable[[], list[enrich.Analysis]]:
+    """Start the batch's analyses: in the NER workers (returns at once), on the Dask cluster
+    (futures), or here and now (small runs: starting workers costs more than it saves)."""
+    texts = [a.text for a in articles]
+    if pool is not None:
+        pending = pool.submit(texts)
+
+        def wait() -> list[enrich.Analysis]:
+            analyses = pending.result()
+            summary.ner_worker_seconds += pending.worker_seconds
+            return analyses
+        return wait
+    if ways > 1:
+        futures = [analyse_texts.submit(part) for part in chunks(texts, ways)]
+        return lambda: [a for future in futures for a in future.result()]
+    with summary.timed("enrich"):
+        done = analyse_texts(texts)
+    return lambda: done
+
+
+def complete(target: wdb.Warehouse, pending: Pending, summary: RunSummary, now: datetime) -> None:
+    """Wait for the batch's analyses, then enrich, dedup, assign stories and load it."""
+    with summary.timed("enrich"):
+        gazetteer()  # built once per process, while the NER workers tag this batch
+        articles = enrich_articles(target, pending.articles, pending.analyses())
+    with summary.timed("dedup+stories"):
+        articles = dedup_and_cluster(target, articles, now)
+    with summary.timed("load"):
+        result = load(target, articles, pending.rejected, pending.states, now)
+    summary.inserted += result.inserted
+    summary.spooled += result.spooled
+    summary.rejected += result.rejections
+    summary.duplicates += sum(1 for a in articles if a.duplicate_of)
+    summary.stories_new += len({a.story_id for a in articles if a.story_id == a.article_id})
+
+
 @flow(name="newsflow-ingest", log_prints=True)
 def ingest(feed_list: FeedList, db: Path | str) -> RunSummary:
     """One pass over every configured feed into the warehouse: a DuckDB file, or a DuckLake
@@ -319,35 +384,35 @@ def ingest(feed_list: FeedList, db: Path | str) -> RunSummary:
     summary.new_entries = len(new_entries)
     if not new_entries:  # feed states still need saving
         load(target, [], [], states, now)
-    for start in range(0, len(new_entries), PAGE_BATCH):
-        batch = new_entries[start : start + PAGE_BATCH]
-        clock = time.perf_counter()
-        pages = fetch_pages(batch, feed_list.policy)
-        articles, rejected = [], []
-        parts = chunks(batch, ways)  # each part travels with its own pages only
-        for built in spread(build_articles, [(part, {e.url: pages[e.url] for e in part if e.url in pages}) for part in parts]):
-            articles.extend(built[0])
-            rejected.extend(built[1])
-        articles = strip_learned_boilerplate(target, articles)
-        summary.seconds["fetch+extract"] = summary.seconds.get("fetch+extract", 0) + time.perf_counter() - clock
-        clock = time.perf_counter()
-        analyses = [a for part in spread(analyse_texts, [([x.text for x in part],) for part in chunks(articles, ways)])
-                    for a in part]
-        articles = enrich_articles(target, articles, analyses)
-        summary.seconds["enrich"] = summary.seconds.get("enrich", 0) + time.perf_counter() - clock
-        clock = time.perf_counter()
-        articles = dedup_and_cluster(target, articles, now)
-        summary.seconds["dedup+stories"] = summary.seconds.get("dedup+stories", 0) + time.perf_counter() - clock
-        clock = time.perf_counter()
-        # Feed states go with the last batch: a run that dies earlier leaves them as they were.
-        last = start + PAGE_BATCH >= len(new_entries)
-        result = load(target, articles, rejected, states if last else [], now)
-        summary.seconds["load"] = summary.seconds.get("load", 0) + time.perf_counter() - clock
-        summary.inserted += result.inserted
-        summary.spooled += result.spooled
-        summary.rejected += result.rejections
-        summary.duplicates += sum(1 for a in articles if a.duplicate_of)
-        summary.stories_new += len({a.story_id for a in articles if a.story_id == a.article_id})
+    batches = [new_entries[i : i + PAGE_BATCH] for i in range(0, len(new_entries), PAGE_BATCH)]
+    pool = enrich.AnalysisPool(NLP_PROCESSES) if ways == 1 and NLP_PROCESSES and len(new_entries) >= POOL_MIN_ENTRIES else None
+    summary.nlp_workers = pool.workers if pool is not None else 0
+    pending: Pending | None = None
+    try:
+        for number, batch in enumerate(batches, 1):
+            # this batch's pages are fetched and extracted while the last batch's NER runs
+            with summary.timed("fetch+extract"):
+                pages = fetch_pages(batch, feed_list.policy)
+                articles, rejected = [], []
+                parts = chunks(batch, ways)  # each part travels with its own pages only
+                for built in spread(build_articles, [(part, {e.url: pages[e.url] for e in part if e.url in pages}) for part in parts]):
+                    articles.extend(built[0])
+                    rejected.extend(built[1])
+                # the last batch is not loaded yet: its lines count as if it were
+                articles = strip_learned_boilerplate(target, articles, pending.articles if pending else None)
+            # Feed states go with the last batch: a run that dies earlier leaves them as they were.
+            submitted = Pending(articles, rejected, states if number == len(batches) else [],
+                                submit_analyses(pool, articles, ways, summary))
+            if pending is not None:  # while the workers tag this batch
+                complete(target, pending, summary, now)
+            pending = submitted
+        if pending is not None:
+            complete(target, pending, summary, now)
+    finally:
+        if pool is not None:
+            pool.close()
+            if pool.broken:
+                logger.warning("an NER worker died: batches after it were tagged in the flow's process")
     summary.seconds["total"] = time.perf_counter() - started
     logger.info("ingest done feeds=%d failed=%d entries=%d new=%d inserted=%d duplicates=%d rejected=%d",
                 summary.feeds, summary.feeds_failed, summary.entries, summary.new_entries, summary.inserted,

@@ -136,6 +136,9 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[str] = DbOption, shard
     stages = {k: v for k, v in summary.seconds.items() if k != "total"}
     if summary.new_entries:
         typer.echo("  stages: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in stages.items()))
+        if summary.nlp_workers:
+            typer.echo(f"  NER in {summary.nlp_workers} worker processes: {summary.ner_worker_seconds:.1f}s of tagging,"
+                       " beside the stages (enrich counts only the wait for it)")
     if summary.drained:
         typer.echo(f"  loaded {summary.drained} articles spooled by an earlier run")
     if summary.spooled:

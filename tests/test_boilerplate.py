@@ -39,3 +39,11 @@ def test_long_paragraphs_are_never_learned() -> None:
     long = " ".join(["word"] * 60)
     assert fingerprint(long) is None
     assert article_fingerprints(art(1, footer=long)).get(fingerprint(long)) is None
+
+
+def test_a_batch_not_yet_loaded_counts_as_stored() -> None:
+    """The flow strips a batch while the one before it is still on its way to the warehouse."""
+    earlier = strip_learned([art(i) for i in range(3)], {})
+    assert all(FOOTER in a.text for a in earlier)
+    later = strip_learned([art(i) for i in range(3, 5)], {}, unloaded=earlier)
+    assert all(FOOTER not in a.text for a in later)

@@ -52,13 +52,14 @@ def fingerprint_lines(articles: list[Article]) -> list[tuple[str, int]]:
 
 
 def strip_learned(articles: list[Article], stored: dict[tuple[str, int], int],
-                  min_articles: int = MIN_ARTICLES) -> list[Article]:
+                  min_articles: int = MIN_ARTICLES, *, unloaded: list[Article] = ()) -> list[Article]:
     """Remove lines whose count across the source's stored articles plus this batch reaches
-    `min_articles`. The batch's own repeats count, so a new site is learned within one run."""
+    `min_articles`. The batch's own repeats count, so a new site is learned within one run;
+    `unloaded`: an earlier batch on its way to the warehouse, counted as if it were stored."""
     if any(a.source is None for a in articles):
         fingerprint_lines(articles)
     batch: Counter[tuple[str, int]] = Counter()
-    for article in articles:
+    for article in [*articles, *unloaded]:
         batch.update((article.source, fp) for fp in article.line_fingerprints)
     for article in articles:
         source, fps = article.source, article.line_fingerprints

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -143,6 +144,75 @@ def analyse(texts: list[str], *, batch_size: int = 32, processes: int = 1) -> li
             ]
     return [Analysis(lang, score, entities[i], content_terms(texts[i], lang), count_words(texts[i]))
             for i, (lang, score) in enumerate(languages)]
+
+
+def _warm_worker() -> None:
+    _nlp()
+    _language_identifier()
+
+
+def _analyse_timed(texts: list[str]) -> tuple[list[Analysis], float]:
+    started = time.perf_counter()
+    return analyse(texts), time.perf_counter() - started
+
+
+class AnalysisPool:
+    """`analyse` in worker processes started once per run, each with the models loaded: the flow's
+    process extracts the next batch (and dedups and loads the last one) while the workers tag this
+    one. Processes, not threads: spaCy holds the GIL (two threads tag slower than one)."""
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = workers
+        # spawn: the flow's process runs Prefect's threads, which a fork would copy mid-flight
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_warm_worker)
+        self.broken = False
+        # start every worker now (the pool spawns them one per waiting job), so their models load
+        # while the flow fetches and extracts the first batch
+        for _ in range(workers):
+            self._pool.submit(time.sleep, 0)
+
+    def submit(self, texts: list[str], *, part: int = 25) -> "PendingAnalyses":
+        """Parts of `part` texts, so the workers share the batch and results stream back in order."""
+        if self.broken:
+            return PendingAnalyses(texts, [])
+        parts = [texts[i : i + part] for i in range(0, len(texts), part)]
+        try:
+            return PendingAnalyses(texts, [self._pool.submit(_analyse_timed, p) for p in parts])
+        except RuntimeError:  # the pool broke (a worker was killed): analyse in the flow's process
+            self.broken = True
+            return PendingAnalyses(texts, [])
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class PendingAnalyses:
+    """The analyses of one batch, on their way back from an `AnalysisPool`."""
+
+    def __init__(self, texts: list[str], futures: list) -> None:
+        self._texts, self._futures = texts, futures
+        self.worker_seconds = 0.0
+        self.fallback = not futures and bool(texts)
+
+    def result(self) -> list[Analysis]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.fallback:
+            return analyse(self._texts)
+        out: list[Analysis] = []
+        try:
+            for future in self._futures:
+                analyses, seconds = future.result()
+                out.extend(analyses)
+                self.worker_seconds += seconds
+        except BrokenProcessPool:  # a worker died (out of memory, killed): this batch in process
+            self.fallback = True
+            return analyse(self._texts)
+        return out
 
 
 def lookups(analyses: list[Analysis]) -> tuple[set[str], set[str]]:
