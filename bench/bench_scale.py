@@ -32,7 +32,9 @@ def build(db: Path, n: int) -> float:
     with wdb.connect(db) as conn:
         wdb.migrate(conn)
         conn.execute("SET preserve_insertion_order = false")
-        conn.execute(f"CREATE TEMP TABLE vocab AS SELECT i, 'w' || i::VARCHAR || chr((97 + i % 26)::INTEGER) AS word FROM range({VOCAB}) t(i)")
+        # letters only: the stories' tokeniser reads runs of 3+ letters (digits would split words into nothing)
+        conn.execute(f"""CREATE TEMP TABLE vocab AS SELECT i, 'w' || chr((97 + i % 26)::INTEGER) || chr((97 + (i // 26) % 26)::INTEGER)
+                             || chr((97 + (i // 676) % 26)::INTEGER) AS word FROM range({VOCAB}) t(i)""")
         conn.execute(f"""
             CREATE TEMP TABLE gen AS
             SELECT i, (hash(i) % 1000000000)::BIGINT AS h,

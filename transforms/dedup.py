@@ -109,7 +109,7 @@ class Known:
     article_id: str
     text: str
     content_hash: str
-    band_keys: frozenset[int]
+    band_keys: frozenset[int]  # for a stored article: the keys it shares with the batch
     duplicate_of: str | None
     order: tuple  # (published_at, ingestion order): earliest first
 
@@ -136,6 +136,10 @@ def find_duplicates(
     by_hash: dict[str, Known] = {}
     for item in sorted(pool, key=lambda k: k.order):
         by_hash.setdefault(item.content_hash, item)
+    by_key: dict[int, list[Known]] = {}  # candidate key -> the pool's articles that have it
+    for item in pool:
+        for key in item.band_keys:
+            by_key.setdefault(key, []).append(item)
     verdicts: dict[str, Verdict] = {}
     shingle_cache: dict[str, set[bytes]] = {}
 
@@ -154,7 +158,8 @@ def find_duplicates(
         kind = "exact"
         if match is None:
             mine = shingles_of(article_id, text)
-            near = [k for k in pool if k.band_keys & keys and is_near_copy(mine, shingles_of(k.article_id, k.text))]
+            sharing = {id(k): k for key in keys for k in by_key.get(key, ())}.values()
+            near = [k for k in sharing if is_near_copy(mine, shingles_of(k.article_id, k.text))]
             match = min(near, key=lambda k: k.order) if near else None
             kind = "near"
         if match is not None:
@@ -163,4 +168,6 @@ def find_duplicates(
             me = Known(article_id, text, digest, keys, root, me.order)
         pool.append(me)
         by_hash.setdefault(digest, me)
+        for key in keys:
+            by_key.setdefault(key, []).append(me)
     return verdicts

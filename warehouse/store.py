@@ -54,27 +54,25 @@ def duplicate_candidates(conn: duckdb.DuckDBPyConnection, hashes: list[str], ban
     conn.register("batch_keys", pa.table({"band_key": pa.array(band_keys, pa.int64())}))
     conn.register("batch_hashes", pa.table({"content_hash": pa.array(hashes, pa.string())}))
     try:
-        rows = conn.execute(
-            """
-            WITH hits AS (
-                SELECT DISTINCT b.article_id FROM article_bands b JOIN batch_keys k USING (band_key)
-                UNION
-                SELECT a.article_id FROM articles a JOIN batch_hashes h USING (content_hash)
-            )
-            SELECT a.article_id, a.text, a.content_hash, a.duplicate_of,
-                   coalesce(a.published_at, a.ingested_at) AS ts, a.ingested_at,
-                   list(b.band_key) AS keys
-            FROM articles a JOIN hits USING (article_id)
-            LEFT JOIN article_bands b USING (article_id)
-            GROUP BY ALL
-            """
-        ).fetchall()
+        # one pass over the keys; a stored article's other keys could match nothing in the batch
+        shared = dict(conn.execute("SELECT article_id, list(band_key) FROM article_bands SEMI JOIN batch_keys"
+                                   " USING (band_key) GROUP BY article_id").fetchall())
+        same_text = [r[0] for r in conn.execute("SELECT article_id FROM articles SEMI JOIN batch_hashes"
+                                                " USING (content_hash)").fetchall()]
     finally:
         conn.unregister("batch_keys")
         conn.unregister("batch_hashes")
+    # then the few hits by id (a join with the first query would scan every stored text)
+    rows = conn.execute(
+        """
+        SELECT article_id, text, content_hash, duplicate_of, coalesce(published_at, ingested_at), ingested_at
+        FROM articles WHERE article_id IN (SELECT unnest(?))
+        """,
+        [sorted(set(shared) | set(same_text))],
+    ).fetchall()
     return [
         Known(article_id=r[0], text=r[1], content_hash=r[2], duplicate_of=r[3],
-              band_keys=frozenset(k for k in r[6] if k is not None), order=(r[4], 0, r[5]))
+              band_keys=frozenset(shared.get(r[0], ())), order=(r[4], 0, r[5]))
         for r in rows
     ]
 
