@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-from tests.conftest import newsflow
+from tests.conftest import REPO, newsflow
 from transforms import enrich
 from warehouse.query import run_query
 
@@ -48,3 +52,21 @@ def test_a_killed_worker_costs_speed_not_data() -> None:
     finally:
         pool.close()
     assert pool.broken or after.fallback
+
+
+def test_workers_end_when_the_flows_process_is_killed() -> None:
+    """A flow process killed outright (SIGKILL, OOM) must not leave spaCy workers behind."""
+    code = ("import time; from transforms import enrich; pool = enrich.AnalysisPool(2);"
+            " pool.submit(['Angela Merkel met Emmanuel Macron in Paris.'] * 4).result();"
+            " print(*pool._pool._processes, flush=True); time.sleep(120)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        workers = [int(pid) for pid in proc.stdout.readline().split()]
+        assert len(workers) == 2 and all(Path(f"/proc/{pid}").exists() for pid in workers)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 15
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]

@@ -6,7 +6,9 @@ finds dates and ranks keywords by TF-IDF over the whole warehouse."""
 from __future__ import annotations
 
 import math
+import os
 import re
+import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -146,9 +148,23 @@ def analyse(texts: list[str], *, batch_size: int = 32, processes: int = 1) -> li
             for i, (lang, score) in enumerate(languages)]
 
 
-def _warm_worker() -> None:
+def _warm_worker(parent: int) -> None:
+    _die_with(parent)
     _nlp()
     _language_identifier()
+
+
+def _die_with(parent: int) -> None:
+    """A worker ends when the flow's process does, even when that one is killed outright
+    (Linux: PR_SET_PDEATHSIG; the pool's own shutdown handles every other exit)."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before the line above took effect
+        os._exit(1)
 
 
 def _analyse_timed(texts: list[str]) -> tuple[list[Analysis], float]:
@@ -168,7 +184,7 @@ class AnalysisPool:
         self.workers = workers
         # spawn: the flow's process runs Prefect's threads, which a fork would copy mid-flight
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_warm_worker)
+                                         initializer=_warm_worker, initargs=(os.getpid(),))
         self.broken = False
         # start every worker now (the pool spawns them one per waiting job), so their models load
         # while the flow fetches and extracts the first batch
