@@ -170,18 +170,13 @@ def _is_creation_race(text: str) -> bool:
     return "Failed to initialize DuckLake" in text and ("duplicate key" in text or "already exists" in text)
 
 
-def _connect_lake(target: Warehouse, *, read_only: bool, attempts: int = 10) -> duckdb.DuckDBPyConnection:
+def _connect_lake(target: Warehouse, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """`_open_lake`, again after a lost race to create the lake's catalog."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return _open_lake(target, read_only=read_only)
-        except _CreationRace:
-            if attempt == attempts:
-                raise WarehouseError(f"cannot open {target}: its catalog kept changing while it was created") from None
-            delay = min(2.0, 0.05 * 2 ** attempt) * (0.5 + random.random())
-            log.info("ducklake catalog created by another process attempt=%d retry_in=%.2fs", attempt, delay)
-            time.sleep(delay)
-    raise AssertionError("unreachable")
+    try:
+        return _retry(lambda: _open_lake(target, read_only=read_only), lambda exc: isinstance(exc, _CreationRace),
+                      "ducklake catalog created by another process")
+    except _CreationRace:
+        raise WarehouseError(f"cannot open {target}: its catalog kept changing while it was created") from None
 
 
 class _CreationRace(Exception):
@@ -235,14 +230,20 @@ def is_conflict(exc: Exception) -> bool:
 def retry_conflicts(work: Callable[[], T], *, attempts: int = 10, base_delay: float = 0.05) -> T:
     """Run `work` (one whole transaction) again when its commit lost a race with another writer.
     A file warehouse never conflicts (one writer holds the lock)."""
+    return _retry(work, is_conflict, "warehouse write conflict", attempts=attempts, base_delay=base_delay)
+
+
+def _retry(work: Callable[[], T], lost_race: Callable[[Exception], bool], what: str, *,
+           attempts: int = 10, base_delay: float = 0.05) -> T:
+    """`work` again, after a jittered, growing pause, while it fails with a lost race."""
     for attempt in range(1, attempts + 1):
         try:
             return work()
-        except duckdb.Error as exc:
-            if not is_conflict(exc) or attempt == attempts:
+        except Exception as exc:
+            if not lost_race(exc) or attempt == attempts:
                 raise
             delay = min(2.0, base_delay * 2 ** attempt) * (0.5 + random.random())
-            log.info("warehouse write conflict attempt=%d retry_in=%.2fs", attempt, delay)
+            log.info("%s attempt=%d retry_in=%.2fs", what, attempt, delay)
             time.sleep(delay)
     raise AssertionError("unreachable")
 
