@@ -33,3 +33,86 @@ def test_same_text_outside_the_window_starts_a_new_story() -> None:
 def test_copy_takes_the_story_of_its_stored_original() -> None:
     copy = doc("001", T0, duplicate_of="stored-000")
     assert assign_stories([copy], [], known_stories={"stored-000": "s-7"})["001"] == "s-7"
+
+
+def reference_assign(batch: list[StoryDoc], members: list[StoryDoc], known: dict[str, str], window: timedelta,
+                     threshold: float) -> dict[str, str]:
+    """The clustering rule written as the plain loop it is (every story scored, pair by pair): the
+    oracle the matrix implementation must agree with."""
+    import math
+    from collections import Counter
+
+    from transforms import stories as st
+
+    docs = members + batch
+    tfs = {d.article_id: st._terms(d.text, st.stop_words()) for d in docs}
+    df = Counter(t for tf in tfs.values() for t in tf)
+    idf = {t: math.log((1 + len(docs)) / (1 + c)) + 1 for t, c in df.items()}
+    vectors = {}
+    for aid, tf in tfs.items():
+        vec = {t: (1 + math.log(c)) * idf[t] for t, c in tf.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        vectors[aid] = {t: v / norm for t, v in vec.items()}
+
+    def pair(a: StoryDoc, b: StoryDoc) -> float:
+        cosine = sum(v * vectors[b.article_id].get(t, 0.0) for t, v in vectors[a.article_id].items())
+        if not (a.entity_names and b.entity_names):
+            return cosine
+        jaccard = len(a.entity_names & b.entity_names) / len(a.entity_names | b.entity_names)
+        return (1 - st.ENTITY_WEIGHT) * cosine + st.ENTITY_WEIGHT * jaccard
+
+    groups: dict[str, list[StoryDoc]] = {}
+    for m in sorted(members, key=lambda d: d.published_at):
+        groups.setdefault(m.story_id, []).append(m)
+    assigned = {**known, **{m.article_id: m.story_id for m in members}}
+    for doc in sorted(batch, key=lambda d: (d.duplicate_of is not None, d.published_at)):
+        story = assigned.get(doc.duplicate_of) if doc.duplicate_of else None
+        if story is None:
+            best = threshold
+            for story_id, group in groups.items():
+                active = [m for m in group if abs(m.published_at - doc.published_at) <= window]
+                if active:
+                    recent = active[-st.MAX_MEMBERS:]
+                    score = sum(pair(doc, m) for m in recent) / len(recent)
+                    if score >= best:
+                        story, best = story_id, score
+        story = story or doc.article_id
+        assigned[doc.article_id] = story
+        groups.setdefault(story, []).append(doc)
+    return {d.article_id: assigned[d.article_id] for d in batch}
+
+
+def test_matrix_scoring_agrees_with_the_plain_rule() -> None:
+    """Random texts over a small vocabulary (so stories form and grow past MAX_MEMBERS), dates
+    around the window's edge, entity sets, copies of members and of the batch."""
+    import random
+
+    from transforms import stories as st
+
+    joined = 0
+    for seed in range(6):
+        rng = random.Random(seed)
+        topics = [[f"{rng.choice('bcdfgklmnprst')}{rng.choice('aeiou')}{rng.choice('bcdfgklmnprst')}{rng.choice('aeiou')}"
+                   f"{rng.choice('nrst')}" for _ in range(12)] for _ in range(8)]
+        names = [f"Name {i}" for i in range(15)]
+
+        def text(topic: int) -> str:
+            words = topics[topic] + topics[(topic + 1) % 8][:3]
+            return " ".join(rng.choice(words) for _ in range(rng.randrange(0, 60)))
+
+        def when() -> datetime:
+            return T0 + timedelta(hours=rng.choice([0, 1, 24, 71, 72, 73, 100, 200]))
+
+        members = [StoryDoc(f"m{i}", text(rng.randrange(8)), when(), frozenset(rng.sample(names, rng.randrange(0, 4))),
+                            story_id=f"s{rng.randrange(3)}") for i in range(rng.randrange(0, 200))]
+        batch = []
+        for i in range(60):
+            copy_of = rng.choice([None, None, None, *(m.article_id for m in members[:3]), *(b.article_id for b in batch[:3])])
+            batch.append(StoryDoc(f"b{i}", text(rng.randrange(8)), when(), frozenset(rng.sample(names, rng.randrange(0, 4))),
+                                  duplicate_of=copy_of))
+        known = {"gone": "s-gone"}
+        for threshold in (0.05, st.THRESHOLD, 0.4):
+            expected = reference_assign(batch, members, known, st.WINDOW, threshold)
+            assert assign_stories(batch, members, known_stories=known, threshold=threshold) == expected
+            joined += sum(1 for aid, story in expected.items() if story != aid)
+    assert joined > 100  # the cases exercise joining, not only new stories
