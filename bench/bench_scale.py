@@ -2,7 +2,9 @@
 1,000 new articles: the pipeline's own `dedup_and_cluster` task body against a real DuckDB file.
 
 The stored articles are generated in DuckDB (Zipf-like word draws from a 5,000-word vocabulary,
-~150 words each, spread over a year, ~40 candidate keys each, 3 articles a story on average). The
+~150 words each, spread evenly over a year and stored in time order as loads append them, ids
+hashes as the pipeline's are, ~40 candidate keys each, stories of 3 consecutive articles, their
+term counts in story_terms as a load stores them). The
 batch holds 900 fresh texts and 100 copies of stored articles (half verbatim, half with a paragraph
 added), published on the last day. Timed and measured in a child process (peak RSS from
 /proc/self/status VmHWM), so the parent's own memory does not count. Reported with the stage split."""
@@ -31,27 +33,27 @@ def build(db: Path, n: int) -> float:
     started = time.perf_counter()
     with wdb.connect(db) as conn:
         wdb.migrate(conn)
-        conn.execute("SET preserve_insertion_order = false")
+        conn.execute("SET memory_limit = '2GB'")  # building only; the timed child keeps the pipeline's limit
         # letters only: the stories' tokeniser reads runs of 3+ letters (digits would split words into nothing)
         conn.execute(f"""CREATE TEMP TABLE vocab AS SELECT i, 'w' || chr((97 + i % 26)::INTEGER) || chr((97 + (i // 26) % 26)::INTEGER)
                              || chr((97 + (i // 676) % 26)::INTEGER) AS word FROM range({VOCAB}) t(i)""")
         conn.execute(f"""
             CREATE TEMP TABLE gen AS
-            SELECT i, (hash(i) % 1000000000)::BIGINT AS h,
-                   TIMESTAMPTZ '{END}' - to_seconds((hash(i, 'ts') % (365 * 86400))::BIGINT) AS ts
+            SELECT i, left(md5(i::VARCHAR), 20) AS aid, left(md5((i - i % 3)::VARCHAR), 20) AS story,
+                   TIMESTAMPTZ '{END}' - to_seconds((({n} - 1 - i) * 365 * 86400 // {n})::BIGINT) AS ts
             FROM range({n}) t(i)""")
         # texts: 5 paragraphs of 30 words, word index ~ Zipf-ish via squared uniform
         conn.execute(f"""
             INSERT INTO articles (article_id, url, feed_url, title, text, published_at, language, story_id,
                                   ingested_at, text_source, content_hash, word_count)
             WITH v AS (SELECT list(word ORDER BY i) AS words FROM vocab)
-            SELECT printf('%020d', i), 'https://scale.example/' || i, 'https://scale.example/feed', 'title ' || i,
+            SELECT aid, 'https://scale.example/' || i, 'https://scale.example/feed', 'title ' || i,
                    array_to_string(list_transform(range(5), p -> array_to_string(list_transform(range(30),
                        w -> v.words[1 + (({VOCAB} - 1) * pow((hash(i, p, w) % 10000) / 10000.0, 2))::INT]), ' ')), chr(10)),
-                   ts, 'en', printf('%020d', i - i % 3), ts, 'page', md5(i::VARCHAR), 150
-            FROM gen, v""")
+                   ts, 'en', story, ts, 'page', md5(i::VARCHAR), 150
+            FROM gen, v ORDER BY i""")
         conn.execute("""
-            INSERT INTO article_bands SELECT (hash(i, k) >> 1)::BIGINT - 4611686018427387904, printf('%020d', i)
+            INSERT INTO article_bands SELECT (hash(i, k) >> 1)::BIGINT - 4611686018427387904, aid
             FROM gen, range(40) r(k)""")
         conn.execute("""
             INSERT INTO stories SELECT story_id, min(published_at), max(published_at), count(*), any_value(title)
@@ -59,6 +61,22 @@ def build(db: Path, n: int) -> float:
         conn.execute("""
             INSERT INTO entities SELECT article_id, 'Entity ' || (hash(article_id) % 20000)::VARCHAR, 'ORG', 0, 5
             FROM articles""")
+        # term counts as the pipeline stores them at load (story_terms: its ASCII words are their own tokens)
+        from transforms.enrich import stop_words
+        from transforms.stories import TERMS_SCHEME
+        conn.execute("CREATE TEMP TABLE stops (word VARCHAR)")
+        conn.executemany("INSERT INTO stops VALUES (?)", [[w] for w in sorted(stop_words())])
+        for lo in range(0, n, 20_000):  # in parts: ordered list aggregates over 100k articles exceed 2 GB
+            conn.execute("""
+                INSERT INTO story_terms
+                WITH words AS (SELECT article_id, published_at, unnest(string_split(replace(text, chr(10), ' '), ' ')) AS word
+                               FROM articles JOIN gen ON gen.aid = articles.article_id WHERE i >= ? AND i < ?),
+                counted AS (SELECT article_id, published_at, word, count(*)::INTEGER AS n FROM words
+                            ANTI JOIN stops USING (word) WHERE length(word) >= 3 GROUP BY ALL)
+                SELECT article_id, published_at, ?, array_to_string(list(word ORDER BY word), ' '),
+                       array_to_string(list(n ORDER BY word), ' ')
+                FROM counted GROUP BY ALL ORDER BY published_at
+                """, [lo, lo + 20_000, TERMS_SCHEME])
         conn.execute("INSERT INTO index_state VALUES ('article_bands', 2, current_timestamp)")
         # 1,000 articles get their real hash and keys, so that the batch's copies of them can be found
         from transforms import dedup

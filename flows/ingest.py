@@ -254,7 +254,7 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
     """Duplicates against the batch and the whole stored history (LSH band join), then stories."""
     if not articles:
         return articles
-    keys = dedup.band_keys_for([a.text for a in articles])
+    keys, shingles = dedup.keys_and_shingles([a.text for a in articles])
     for article, row in zip(articles, keys):
         article.content_hash = dedup.content_hash(article.text)
         article.band_keys = row
@@ -266,12 +266,15 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
 
     # locked: this batch is deduplicated against itself only
     known, members, known_stories = read_or(target, "dedup history", history, ([], [], {}))
-    verdicts = dedup.find_duplicates([(a.article_id, a.text, a.published_at) for a in articles], keys, known, now=now)
+    verdicts = dedup.find_duplicates([(a.article_id, a.text, a.published_at) for a in articles], keys, known, now=now,
+                                     batch_shingles=shingles)
     for article in articles:
         if (verdict := verdicts.get(article.article_id)) is not None:
             article.duplicate_of, article.duplicate_kind = verdict.duplicate_of, verdict.kind
-    docs = [stories.StoryDoc(a.article_id, a.text, d, frozenset(e.name for e in a.entities), duplicate_of=a.duplicate_of)
-            for a, d in zip(articles, dates)]
+    for article in articles:
+        article.story_terms = stories.story_terms(article.text)
+    docs = [stories.StoryDoc(a.article_id, a.text, d, frozenset(e.name for e in a.entities), duplicate_of=a.duplicate_of,
+                             terms=a.story_terms) for a, d in zip(articles, dates)]
     assigned = stories.assign_stories(docs, members, known_stories=known_stories)
     for article in articles:
         article.story_id = assigned[article.article_id]

@@ -45,7 +45,7 @@ def reference_assign(batch: list[StoryDoc], members: list[StoryDoc], known: dict
     from transforms import stories as st
 
     docs = members + batch
-    tfs = {d.article_id: st._terms(d.text, st.stop_words()) for d in docs}
+    tfs = {d.article_id: st.story_terms(d.text) for d in docs}
     df = Counter(t for tf in tfs.values() for t in tf)
     idf = {t: math.log((1 + len(docs)) / (1 + c)) + 1 for t, c in df.items()}
     vectors = {}

@@ -130,3 +130,29 @@ def test_enrichment_statistics_accumulate_and_rebuild_from_stored_text(db) -> No
         rebuilt = dict(conn.execute("SELECT term, articles FROM term_df").fetchall())
         assert rebuilt == {"harbour": 3, "dredging": 3, "plan": 3, "number": 3}
         assert store.index_version(conn, "term_df") == enrich.TERM_SCHEME
+
+
+def test_story_members_read_stored_term_counts_or_count_them_from_text(db) -> None:
+    """Members come with the term counts stored at load; members stored without them (an older
+    warehouse, or another scheme) are counted from their text, in the same order: same rows."""
+    from transforms.stories import TERMS_SCHEME, story_terms
+
+    texts = ["Flooding closed the river road near Lyon", "The council voted on the river road budget",
+             "Flooding in Lyon: the river rose overnight", "Unrelated market report on grain prices", "It is so."]
+    batch = [article(i, text=t, story_id="s1" if i < 3 else f"s{i}", story_terms=story_terms(t)) for i, t in enumerate(texts)]
+    batch.append(article(9, text="Flooding closed the river road", story_id="s1", duplicate_of="id0"))  # copies are not members
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+        store.load_batch(conn, batch, [], [], now=NOW)
+        assert conn.execute("SELECT count(*), min(scheme), max(scheme) FROM story_terms").fetchone() == (5, TERMS_SCHEME, TERMS_SCHEME)
+        stored = store.story_members(conn, NOW, NOW)
+        conn.execute("DELETE FROM story_terms WHERE article_id IN ('id0', 'id2')")
+        conn.execute("UPDATE story_terms SET scheme = scheme + 1 WHERE article_id = 'id3'")
+        counted = store.story_members(conn, NOW, NOW)
+    assert [d.article_id for d in stored.docs] == [d.article_id for d in counted.docs] == ["id0", "id1", "id2", "id3", "id4"]
+    assert [d.story_id for d in stored.docs] == ["s1", "s1", "s1", "s3", "s4"]
+    expected = [dict(story_terms(t)) for t in texts]
+    for members in (stored, counted):
+        rows = [dict(zip(t, c)) for t, c in zip(members.terms.to_pylist(), members.counts.to_pylist())]
+        assert rows == expected and expected[-1] == {}
+        assert all(d.entity_names == {"Pentagon"} for d in members.docs)

@@ -70,9 +70,14 @@ def paragraph_keys(text: str, *, paragraphs: list[list[str]] | None = None) -> l
 def band_keys_for(texts: list[str]) -> list[list[int]]:
     """Candidate keys (signed 64-bit) per text: MinHash-LSH band keys plus paragraph keys; a key
     shared with another text makes a candidate pair, verified on shingles."""
+    return keys_and_shingles(texts)[0]
+
+
+def keys_and_shingles(texts: list[str]) -> tuple[list[list[int]], list[set[bytes]]]:
+    """`band_keys_for` and each text's shingles (which `find_duplicates` verifies pairs on)."""
     paragraphs = [_paragraph_words(t) for t in texts]  # normalised once, for shingles and paragraph keys
-    sets = [shingles(t, paragraphs=p) or {b""} for t, p in zip(texts, paragraphs)]
-    minhashes = MinHash.bulk(sets, num_perm=NUM_PERM, seed=_SEED)
+    sets = [shingles(t, paragraphs=p) for t, p in zip(texts, paragraphs)]
+    minhashes = MinHash.bulk([s or {b""} for s in sets], num_perm=NUM_PERM, seed=_SEED)
     keys = []
     for mh in minhashes:
         values = np.asarray(mh.hashvalues, dtype=np.uint64)
@@ -84,7 +89,7 @@ def band_keys_for(texts: list[str]) -> list[list[int]]:
         keys.append(row)
     for row, text, p in zip(keys, texts, paragraphs):
         row.extend(paragraph_keys(text, paragraphs=p))
-    return keys
+    return keys, sets
 
 
 def similarity(a: set[bytes], b: set[bytes]) -> tuple[float, float, float]:
@@ -126,11 +131,13 @@ def find_duplicates(
     known: list[Known],
     *,
     now: datetime,
+    batch_shingles: list[set[bytes]] | None = None,
 ) -> dict[str, Verdict]:
     """Batch items (article_id, text, published_at) in arrival order -> verdicts for the copies.
 
     A copy points at its group's root: the earliest article by published_at, then ingestion.
     Known articles rank before the batch at equal dates (they were ingested first).
+    `batch_shingles`: the batch's shingles when already computed (`keys_and_shingles`).
     """
     pool: list[Known] = list(known)
     by_hash: dict[str, Known] = {}
@@ -142,6 +149,8 @@ def find_duplicates(
             by_key.setdefault(key, []).append(item)
     verdicts: dict[str, Verdict] = {}
     shingle_cache: dict[str, set[bytes]] = {}
+    if batch_shingles is not None:
+        shingle_cache.update((item[0], sets) for item, sets in zip(batch, batch_shingles))
 
     def shingles_of(item_id: str, text: str) -> set[bytes]:
         if item_id not in shingle_cache:

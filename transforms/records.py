@@ -144,6 +144,7 @@ class Article:
     duplicate_kind: str | None = None  # exact | near
     story_id: str | None = None
     band_keys: list[int] = field(default_factory=list)
+    story_terms: dict[str, int] | None = None  # content words counted as stories compare them
     source: str | None = None  # publisher host, for learned boilerplate
     line_fingerprints: dict[int, str] = field(default_factory=dict)  # before learned lines were cut
 

@@ -13,8 +13,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import ClassVar
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 
 from transforms.dedup import normalize_text
@@ -24,6 +27,7 @@ WINDOW = timedelta(days=3)
 THRESHOLD = 0.16  # chosen on half of ECB+'s topics (bench/stories.py); the other half reports the score
 ENTITY_WEIGHT = 0.30
 MAX_MEMBERS = 25  # a story is compared through its most recent members
+TERMS_SCHEME = 1  # bump when story_terms changes: stored term counts of another scheme are not read
 CHUNK = 128  # batch articles whose similarity rows are materialised at once (CHUNK x members floats)
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -37,29 +41,68 @@ class StoryDoc:
     entity_names: frozenset[str]
     story_id: str | None = None  # known for warehouse members, assigned for the batch
     duplicate_of: str | None = None  # a copy takes its original's story
+    terms: Counter[str] | None = None  # story_terms(text), when already counted
 
 
-def _terms(text: str, stops: frozenset[str]) -> Counter[str]:
+def as_strings(terms: dict[str, int]) -> tuple[str, str]:
+    """Term counts as stored: terms and counts, space-separated (strings: DuckDB reads them about
+    8x faster than lists of strings)."""
+    return " ".join(terms), " ".join(map(str, terms.values()))
+
+
+def story_terms(text: str) -> Counter[str]:
+    """Content words (3+ letters, not stop words) of the normalised text, counted: what stories
+    compare. Stored per article at load (table story_terms) so members are not re-tokenised."""
+    stops = stop_words()
     return Counter(t for t in _TOKEN.findall(normalize_text(text)) if t not in stops)
 
 
-def _tfidf(docs: list[StoryDoc]) -> sparse.csr_matrix:
+@dataclass(frozen=True)
+class Members:
+    """Stories' members, columnar: `docs` carry ids, dates, entities and stories (their text is not
+    needed), `terms`/`counts` their term counts, row for row, as Arrow lists."""
+    docs: list[StoryDoc]
+    terms: pa.ListArray
+    counts: pa.ListArray
+    TERMS: ClassVar[pa.DataType] = pa.list_(pa.string())
+    COUNTS: ClassVar[pa.DataType] = pa.list_(pa.int32())
+
+    @classmethod
+    def of(cls, docs: list[StoryDoc]) -> Members:
+        tfs = [d.terms if d.terms is not None else story_terms(d.text) for d in docs]
+        return cls(docs, pa.array([list(tf) for tf in tfs], cls.TERMS), pa.array([list(tf.values()) for tf in tfs], cls.COUNTS))
+
+    @classmethod
+    def from_strings(cls, docs: list[StoryDoc], terms: pa.Array, counts: pa.Array) -> Members:
+        """Rows as stored (`as_strings`): space-separated terms and their counts."""
+        words = pc.split_pattern(terms, " ")
+        keep = pc.not_equal(words.flatten(), "")  # "" splits into [""]: an article without terms
+        lengths = pc.subtract(pc.list_value_length(words), pc.cast(pc.equal(terms, ""), pa.int32()))
+        offsets = pa.array(np.concatenate([[0], np.cumsum(lengths.to_numpy(zero_copy_only=False))]), pa.int32())
+        values = pc.cast(pc.split_pattern(counts, " ").flatten().filter(keep), pa.int32())
+        return cls(docs, pa.ListArray.from_arrays(offsets, words.flatten().filter(keep)),
+                   pa.ListArray.from_arrays(offsets, values))
+
+    def take(self, rows) -> Members:
+        rows = np.asarray(rows, dtype=np.int64)
+        return Members([self.docs[i] for i in rows], self.terms.take(rows), self.counts.take(rows))
+
+    def __add__(self, other: Members) -> Members:
+        return Members(self.docs + other.docs, pa.concat_arrays([self.terms, other.terms]),
+                       pa.concat_arrays([self.counts, other.counts]))
+
+
+def _tfidf(rows: Members) -> sparse.csr_matrix:
     """Rows: L2-normalised (1 + log tf) * idf, idf = log((1 + n) / (1 + df)) + 1 over these docs."""
-    stops = stop_words()
-    vocab: dict[str, int] = {}
-    indices: list[int] = []
-    counts: list[int] = []
-    indptr = [0]
-    for doc in docs:
-        tf = _terms(doc.text, stops)
-        indices.extend(vocab.setdefault(t, len(vocab)) for t in tf)
-        counts.extend(tf.values())
-        indptr.append(len(indices))
-    cols = np.asarray(indices, dtype=np.int64)
-    matrix = sparse.csr_matrix((np.asarray(counts, dtype=np.float64), cols, np.asarray(indptr, dtype=np.int64)),
-                               shape=(len(docs), len(vocab)))
-    idf = np.log((1 + len(docs)) / (1 + np.bincount(cols, minlength=len(vocab)))) + 1
-    matrix.data = (1 + np.log(matrix.data)) * idf[cols]
+    lengths = pc.list_value_length(rows.terms).to_numpy(zero_copy_only=False)
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    words = pc.dictionary_encode(rows.terms.flatten())
+    cols = words.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    counts = rows.counts.flatten().to_numpy(zero_copy_only=False).astype(np.float64)
+    n, vocab = len(rows.docs), len(words.dictionary)
+    matrix = sparse.csr_matrix((counts, cols, indptr), shape=(n, vocab))
+    idf = np.log((1 + n) / (1 + np.bincount(cols, minlength=vocab))) + 1
+    matrix.data = (1 + np.log(counts)) * idf[cols]
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sparse.csr_matrix(sparse.diags(1 / norms) @ matrix)
@@ -80,18 +123,21 @@ def _micros(when: datetime) -> int:
     return (when - _EPOCH) // timedelta(microseconds=1)
 
 
-def assign_stories(batch: list[StoryDoc], members: list[StoryDoc], *, known_stories: dict[str, str] | None = None,
-                   window: timedelta = WINDOW, threshold: float = THRESHOLD) -> dict[str, str]:
+def assign_stories(batch: list[StoryDoc], members: list[StoryDoc] | Members, *,
+                   known_stories: dict[str, str] | None = None, window: timedelta = WINDOW,
+                   threshold: float = THRESHOLD) -> dict[str, str]:
     """article_id -> story_id for the batch, taken in published order. A new story's id is the
     article_id of its first article. IDF comes from the batch and the candidate members.
     `known_stories` maps stored articles (the originals of the batch's copies) to their story."""
     if not batch:
         return {}
-    members = sorted(members, key=lambda d: d.published_at)
+    if not isinstance(members, Members):
+        members = Members.of(members)
+    members = members.take(sorted(range(len(members.docs)), key=lambda i: members.docs[i].published_at))
     order = sorted(batch, key=lambda d: (d.duplicate_of is not None, d.published_at))
-    docs = members + order  # entries: a story's members in this order are its members by recency
-    first = len(members)
-    vectors, entities = _tfidf(docs), _incidence(docs)
+    rows = members + Members.of(order)  # a story's entries in this order are its members by recency
+    docs, first = rows.docs, len(members.docs)
+    vectors, entities = _tfidf(rows), _incidence(docs)
     sizes = np.diff(entities.indptr).astype(np.float64)
     when = np.array([_micros(d.published_at) for d in docs], dtype=np.int64)
     reach = window // timedelta(microseconds=1)
@@ -106,14 +152,15 @@ def assign_stories(batch: list[StoryDoc], members: list[StoryDoc], *, known_stor
         return index[story_id]
 
     entry_story = np.full(len(docs), -1, dtype=np.int64)  # -1: a batch article not placed yet
-    entry_story[:first] = [story_index(m.story_id) for m in members]
+    entry_story[:first] = [story_index(m.story_id) for m in members.docs]
     assigned: dict[str, str] = dict(known_stories or {})
-    assigned.update({m.article_id: m.story_id for m in members})
+    assigned.update({m.article_id: m.story_id for m in members.docs})
+    vectors_t, entities_t = vectors.T.tocsr(), entities.T.tocsr()
     for start in range(first, len(docs), CHUNK):
-        rows = slice(start, min(start + CHUNK, len(docs)))
-        cosine = (vectors[rows] @ vectors.T).toarray()
-        shared = (entities[rows] @ entities.T).toarray()
-        for offset, i in enumerate(range(rows.start, rows.stop)):
+        part = slice(start, min(start + CHUNK, len(docs)))
+        cosine = (vectors[part] @ vectors_t).toarray()
+        shared = (entities[part] @ entities_t).toarray()
+        for offset, i in enumerate(range(part.start, part.stop)):
             doc = docs[i]
             story = assigned.get(doc.duplicate_of) if doc.duplicate_of else None
             if story is None:
