@@ -24,6 +24,9 @@ COPY transforms transforms
 COPY warehouse warehouse
 COPY seeds seeds
 RUN pip install --no-deps -e . && newsflow --help > /dev/null
+# The gazetteer's index, built once into the image: every run reads it (0.5 s) instead of building it (3.7 s).
+ENV NEWSFLOW_CACHE_DIR=/opt/newsflow-cache
+RUN python -c "from transforms.gazetteer import gazetteer; gazetteer()" && ls /opt/newsflow-cache/gazetteer-*.pickle
 
 # The warehouse lives on a volume; the feed list defaults to the seed fixtures.
 ENV NEWSFLOW_DB=/data/newsflow.duckdb \

@@ -19,6 +19,8 @@ os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.pop("PREFECT_API_URL", None)
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
+# The gazetteer's cache (built once, then read by every run of the session), never ~/.cache.
+os.environ["NEWSFLOW_CACHE_DIR"] = tempfile.mkdtemp(prefix="newsflow-cache-")
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -59,3 +59,43 @@ def test_spelling_skeleton_needs_the_country_named() -> None:
 def test_small_namesake_abroad_is_not_taken_when_the_article_names_countries() -> None:
     # "Anbar" (an Iraqi province, not in the offline data) matches only a Turkish village
     assert "Anbar" not in gazetteer().resolve(["Iraq", "Syria", "Anbar"])
+
+
+def test_cache_is_written_once_read_back_whole_and_rebuilt_when_unreadable(tmp_path) -> None:
+    from transforms.gazetteer import Gazetteer, load_or_build
+
+    path = tmp_path / "cache" / "gazetteer.pickle"
+    built = load_or_build(path)
+    assert path.exists() and list(path.parent.iterdir()) == [path]  # no temp file left behind
+    written = path.stat().st_mtime_ns
+    cached = load_or_build(path)
+    assert path.stat().st_mtime_ns == written  # read, not rebuilt
+    assert isinstance(cached, Gazetteer) and cached is not built
+    assert cached.exact.keys() == built.exact.keys() and cached.loose.keys() == built.loose.keys()
+    context = {"SY": 1.0}
+    assert cached.resolve_one("Deir Ezzor", context) == built.resolve_one("Deir Ezzor", context)
+    assert cached.resolve(["al-Bukamal", "Syria"]) == built.resolve(["al-Bukamal", "Syria"])
+
+    path.write_bytes(b"not a pickle")  # truncated, or written by something else
+    rebuilt = load_or_build(path)
+    assert rebuilt.exact.keys() == built.exact.keys() and path.read_bytes() != b"not a pickle"
+
+
+def test_an_unwritable_cache_folder_only_costs_the_next_process(tmp_path) -> None:
+    from transforms.gazetteer import load_or_build
+
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    index = load_or_build(blocker / "gazetteer.pickle")
+    assert index.lookup("Abu Kamal")
+
+
+def test_cache_name_follows_the_code_and_the_data(monkeypatch, tmp_path) -> None:
+    from transforms.gazetteer import MIN_CITY_POPULATION, cache_path
+
+    monkeypatch.setenv("NEWSFLOW_CACHE_DIR", str(tmp_path))
+    path = cache_path()
+    assert path.parent == tmp_path and f"-{MIN_CITY_POPULATION}.pickle" in path.name and "gnc3." in path.name
+    monkeypatch.delenv("NEWSFLOW_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_path().parent == tmp_path / "xdg" / "newsflow"

