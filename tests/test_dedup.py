@@ -34,6 +34,24 @@ def test_near_copy_edits_are_copies_and_other_reports_are_not() -> None:
         assert not is_near_copy(base, shingles(seed(other))), other
 
 
+def test_copy_edited_copy_is_caught_on_two_word_shingles_and_other_reports_are_not() -> None:
+    """One word in 12 changed: 4-word shingles fall under the Jaccard bar, 2-word ones keep it."""
+    import random
+
+    from transforms.dedup import EDITED_SHINGLE_WORDS
+    original = seed("002")
+    words = original.split(" ")
+    for i in random.Random(4).sample(range(len(words)), len(words) // 12):
+        words[i] = words[i][1:] + words[i][0] if len(words[i]) > 3 else words[i] + "x"
+    edited = " ".join(words)
+    base, pairs = shingles(original), shingles(original, EDITED_SHINGLE_WORDS)
+    assert not is_near_copy(base, shingles(edited))  # the 4-word look alone misses it
+    assert is_near_copy(base, shingles(edited), lambda: (pairs, shingles(edited, EDITED_SHINGLE_WORDS)))
+    for other in ("000", "003", "004"):  # the same event or actors reported again: still not copies
+        text = seed(other)
+        assert not is_near_copy(base, shingles(text), lambda: (pairs, shingles(text, EDITED_SHINGLE_WORDS))), other
+
+
 def test_batch_copy_points_at_earliest_and_history_is_searched() -> None:
     a, b = seed("000"), seed("001")
     keys = band_keys_for([a, b])
