@@ -124,8 +124,16 @@ def test_runs_killed_at_random_moments_leave_whole_batches_and_the_next_run_comp
 
 @pytest.mark.slow
 def test_many_kills_then_a_rerun_adds_nothing(tmp_path: Path) -> None:
-    # a run spends its first ~15 s starting Prefect and the models: kills up to 40 s reach the loads
-    partial = [kill_during_runs(tmp_path / str(i), kills=6, seed=time.time_ns() + i, latest=40.0) for i in range(3)]
+    # A run spends its first ~15 s starting Prefect and the models, so fixed delays rarely land
+    # between two loads: kills are drawn over the length of a whole run, measured here first.
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    started = time.monotonic()
+    whole = newsflow("run", "--feeds", str(write_corpus(probe, 72)), "--db", str(probe / "warehouse.duckdb"),
+                     env={"NEWSFLOW_BATCH_SIZE": str(BATCH)})
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    latest = time.monotonic() - started
+    partial = [kill_during_runs(tmp_path / str(i), kills=6, seed=time.time_ns() + i, latest=latest) for i in range(3)]
     assert any(partial), "no kill landed between two loads: the kill window is wrong"
     again = newsflow("run", "--feeds", str(tmp_path / "0" / "feeds.toml"), "--db", str(tmp_path / "0" / "warehouse.duckdb"))
     assert again.returncode == 0 and "0 new" in again.stdout, again.stdout + again.stderr[-2000:]
