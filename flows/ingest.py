@@ -348,7 +348,7 @@ def submit_analyses(pool: enrich.AnalysisPool | None, articles: list[Article], w
 def complete(target: wdb.Warehouse, pending: Pending, summary: RunSummary, now: datetime) -> None:
     """Wait for the batch's analyses, then enrich, dedup, assign stories and load it."""
     with summary.timed("enrich"):
-        gazetteer()  # built once per process, while the NER workers tag this batch
+        gazetteer()  # read from its cache (or built) once per process, while the NER workers tag this batch
         articles = enrich_articles(target, pending.articles, pending.analyses())
     with summary.timed("dedup+stories"):
         articles = dedup_and_cluster(target, articles, now)

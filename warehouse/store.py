@@ -357,8 +357,8 @@ def _rebuild_index(conn: duckdb.DuckDBPyConnection, index: str, version: int, co
             ids = [r[0] for r in conn.execute("SELECT article_id FROM articles ORDER BY article_id").fetchall()]
             conn.execute(f"DELETE FROM {index}")
             for start in range(0, len(ids), chunk):
-                stored = conn.execute(f"SELECT article_id, {columns} FROM articles WHERE article_id IN (SELECT unnest(?))",
-                                      [ids[start : start + chunk]]).fetchall()
+                stored = conn.execute(f"SELECT article_id, {columns} FROM articles"
+                                      f" WHERE article_id IN {_literals(ids[start : start + chunk])}").fetchall()
                 conn.register("rebuilt", rows_for(stored))
                 conn.execute(insert_sql)
                 conn.unregister("rebuilt")
