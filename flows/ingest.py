@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -254,18 +255,27 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
     """Duplicates against the batch and the whole stored history (LSH band join), then stories."""
     if not articles:
         return articles
-    keys, shingles = dedup.keys_and_shingles([a.text for a in articles])
-    for article, row in zip(articles, keys):
+    texts = [a.text for a in articles]
+    for article in articles:
         article.content_hash = dedup.content_hash(article.text)
-        article.band_keys = row
     dates = [a.published_at or now for a in articles]
+    start, end = min(dates) - stories.WINDOW, max(dates) + stories.WINDOW
+
     def history(conn):
-        known = store.duplicate_candidates(conn, [a.content_hash for a in articles], [k for row in keys for k in row])
-        members = store.story_members(conn, min(dates) - stories.WINDOW, max(dates) + stories.WINDOW)
-        return known, members, store.stories_of(conn, sorted({k.duplicate_of or k.article_id for k in known}))
+        # The stories' members are read on a second connection while this thread computes the
+        # batch's MinHash keys (DuckDB lets go of the GIL): the two take about as long.
+        with wdb.cursor(conn) as other, ThreadPoolExecutor(1, thread_name_prefix="story-members") as pool:
+            members = pool.submit(store.story_members, other, start, end)
+            keyed = dedup.keys_and_shingles(texts)
+            known = store.duplicate_candidates(conn, [a.content_hash for a in articles], [k for row in keyed[0] for k in row])
+            known_stories = store.stories_of(conn, sorted({k.duplicate_of or k.article_id for k in known}))
+            return keyed, known, members.result(), known_stories
 
     # locked: this batch is deduplicated against itself only
-    known, members, known_stories = read_or(target, "dedup history", history, ([], [], {}))
+    found = read_or(target, "dedup history", history, None)
+    (keys, shingles), known, members, known_stories = found or (dedup.keys_and_shingles(texts), [], [], {})
+    for article, row in zip(articles, keys):
+        article.band_keys = row
     verdicts = dedup.find_duplicates([(a.article_id, a.text, a.published_at) for a in articles], keys, known, now=now,
                                      batch_shingles=shingles)
     for article in articles:

@@ -124,6 +124,24 @@ def connect(target: Warehouse | Path | str, *, read_only: bool = False,
         conn.close()
 
 
+@contextmanager
+def cursor(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A second connection to the same open database, for another thread: DuckDB runs the two
+    queries at once (a connection is not shared between threads). It reads the same catalog as
+    `conn` (a lake's connection has `USE lake`, which a bare cursor would not)."""
+    current = conn.execute("SELECT current_database()").fetchone()[0]
+    other = conn.cursor()
+    try:
+        other.execute(f"USE {_quote_identifier(current)}")
+        yield other
+    finally:
+        other.close()
+
+
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 _EXTENSIONS = {"postgres_scanner": "duckdb_extension_postgres/extensions/v{v}/postgres.duckdb_extension",
                "ducklake": "duckdb_extension_ducklake/extensions/v{v}/ducklake.duckdb_extension"}
 
