@@ -10,7 +10,8 @@ a second. Assignments stay sequential: an article sees the batch articles placed
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import ClassVar
@@ -29,6 +30,7 @@ ENTITY_WEIGHT = 0.30
 MAX_MEMBERS = 25  # a story is compared through its most recent members
 TERMS_SCHEME = 1  # bump when story_terms changes: stored term counts of another scheme are not read
 CHUNK = 128  # batch articles whose similarity rows are materialised at once (CHUNK x members floats)
+PREFETCH = 2  # chunks of products computed ahead, in threads
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -156,10 +158,8 @@ def assign_stories(batch: list[StoryDoc], members: list[StoryDoc] | Members, *,
     assigned: dict[str, str] = dict(known_stories or {})
     assigned.update({m.article_id: m.story_id for m in members.docs})
     vectors_t, entities_t = vectors.T.tocsr(), entities.T.tocsr()
-    for start in range(first, len(docs), CHUNK):
-        part = slice(start, min(start + CHUNK, len(docs)))
-        cosine = (vectors[part] @ vectors_t).toarray()
-        shared = (entities[part] @ entities_t).toarray()
+
+    def assign_part(part: slice, cosine: np.ndarray, shared: np.ndarray) -> None:
         for offset, i in enumerate(range(part.start, part.stop)):
             doc = docs[i]
             story = assigned.get(doc.duplicate_of) if doc.duplicate_of else None
@@ -174,6 +174,21 @@ def assign_stories(batch: list[StoryDoc], members: list[StoryDoc] | Members, *,
                 story = story_ids[story] if story is not None else doc.article_id
             assigned[doc.article_id] = story
             entry_story[i] = story_index(story)
+
+    def products(part: slice) -> tuple[np.ndarray, np.ndarray]:
+        return (vectors[part] @ vectors_t).toarray(), (entities[part] @ entities_t).toarray()
+
+    # The products do not depend on the assignments: the next chunks' are computed in threads
+    # (scipy's sparse kernels let go of the GIL) while this thread assigns the current chunk;
+    # at most PREFETCH chunks are held at once.
+    parts = [slice(start, min(start + CHUNK, len(docs))) for start in range(first, len(docs), CHUNK)]
+    with ThreadPoolExecutor(PREFETCH, thread_name_prefix="story-products") as pool:
+        pending = deque(pool.submit(products, part) for part in parts[:PREFETCH])
+        for number, part in enumerate(parts):
+            cosine, shared = pending.popleft().result()
+            if number + PREFETCH < len(parts):
+                pending.append(pool.submit(products, parts[number + PREFETCH]))
+            assign_part(part, cosine, shared)
     return {doc.article_id: assigned[doc.article_id] for doc in batch}
 
 
