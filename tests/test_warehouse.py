@@ -156,3 +156,23 @@ def test_story_members_read_stored_term_counts_or_count_them_from_text(db) -> No
         rows = [dict(zip(t, c)) for t, c in zip(members.terms.to_pylist(), members.counts.to_pylist())]
         assert rows == expected and expected[-1] == {}
         assert all(d.entity_names == {"Pentagon"} for d in members.docs)
+
+
+def test_cursor_reads_the_connections_catalog_from_another_thread(tmp_path) -> None:
+    """A lake's connection has `USE lake`; a bare cursor would read the default catalog instead.
+    Here a second file attached and chosen with USE stands for the lake."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import duckdb
+
+    conn = duckdb.connect(str(tmp_path / "main.duckdb"))
+    conn.execute("CREATE TABLE marker AS SELECT 'default' AS side")
+    conn.execute(f"ATTACH '{tmp_path / 'other.duckdb'}' AS \"other side\"")
+    conn.execute('CREATE TABLE "other side".marker AS SELECT \'attached\' AS side')
+    conn.execute('USE "other side"')
+    with wdb.cursor(conn) as other, ThreadPoolExecutor(1) as pool:
+        assert pool.submit(lambda: other.execute("SELECT side FROM marker").fetchall()).result() == [("attached",)]
+    with pytest.raises(duckdb.ConnectionException):  # closed on exit; the connection itself stays open
+        other.execute("SELECT 1")
+    assert conn.execute("SELECT side FROM marker").fetchall() == [("attached",)]
+    conn.close()
