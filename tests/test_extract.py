@@ -63,3 +63,58 @@ def test_paywall_stub_page_loses_to_the_feeds_full_text() -> None:
     assert article.text_source == "feed_content" and article.text.split("\n") == PARAS
     # a full page still wins over a short feed summary
     assert build_article(entry(summary="Short teaser."), page(HTML.encode())).text_source == "page"
+
+
+LEAD = "The council approved next year's budget after a four-hour debate, with more money for schools and less for roads."
+
+
+def lead_page(*, meta: str = LEAD, shown: str | None = LEAD, body: list[str] = PARAS, head_extra: str = "", body_extra: str = "") -> bytes:
+    header = f"<p class='intro'>{shown}</p>" if shown else ""
+    return ("<html><head><title>Budget passes</title>"
+            f"<meta property='og:description' content=\"{meta}\">{head_extra}</head><body><nav>Home | News</nav>"
+            f"<article><header class='article-header'><h1>Budget passes</h1>{header}<div class='byline'>By Ann Smith</div></header>"
+            "<div class='article-body'>" + "".join(f"<p>{p}</p>" for p in body) + f"</div></article>{body_extra}"
+            "<footer>© 2024 Example</footer></body></html>").encode()
+
+
+def test_the_pages_own_standfirst_is_kept_first_when_trafilatura_drops_it() -> None:
+    import trafilatura
+
+    html = lead_page()
+    assert LEAD not in trafilatura.extract(html)  # what this guards against: trafilatura drops header leads
+    assert extract_article(html).text.split("\n") == [LEAD, *PARAS]
+
+
+def test_a_description_no_block_shows_is_not_article_text() -> None:
+    html = lead_page(shown=None, body_extra=f"<script>window.state = {{\"description\": \"{LEAD}\"}}</script>")
+    assert extract_article(html).text.split("\n") == PARAS
+
+
+def test_a_cut_description_finds_the_whole_lead_and_a_lead_already_there_is_not_repeated() -> None:
+    cut = LEAD[:70] + "..."
+    assert extract_article(lead_page(meta=cut)).text.split("\n") == [LEAD, *PARAS]
+    assert extract_article(lead_page(meta=PARAS[0], shown=None)).text.split("\n") == PARAS
+
+
+def test_the_pages_article_body_stands_in_when_trafilatura_finds_little() -> None:
+    import json
+
+    import trafilatura
+
+    paras = PARAS * 2
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Budget passes",
+                     "articleBody": "\n".join(paras)})
+    script = f"<script type='application/ld+json'>{ld}</script>"
+    teaser = ["The council chamber on Tuesday, before the vote on the city's budget for next year, when the members met for the last time this autumn.",
+              "Subscribers can read the full story in our app, together with the council's own papers and the recorded debate of the evening session."]
+    # the article is rendered by a script: the markup holds a teaser only, which trafilatura takes
+    html = ("<html><head><title>Budget passes</title>" + script + "</head><body><div id='app'><main>"
+            + "".join(f"<p>{t}</p>" for t in teaser) + "</main></div></body></html>").encode()
+    assert trafilatura.extract(html).split("\n") == teaser
+    assert extract_article(html).text.split("\n") == paras
+    # trafilatura's own fallback to articleBody runs the paragraphs together: they are kept apart
+    bare = html.replace(b"<main>" + b"".join(f"<p>{t}</p>".encode() for t in teaser) + b"</main>", b"<p>Photo: AP</p>")
+    assert "\n" not in trafilatura.extract(bare) and extract_article(bare).text.split("\n") == paras
+    # with the article in the markup, trafilatura's text is kept (the JSON copy is not preferred)
+    full = lead_page(shown=None, meta="x", head_extra=script.replace(PARAS[5], PARAS[5] + " And one more line."))
+    assert extract_article(full).text.split("\n") == PARAS

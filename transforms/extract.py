@@ -1,6 +1,7 @@
 """Page or text bytes -> article text, title and page metadata (trafilatura for HTML)."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
 
@@ -69,22 +70,128 @@ def _parse_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+_LEAD_META = ("og:description", "description", "twitter:description")
+_INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "title", "meta", "svg", "button", "select"})
+MIN_LEAD = 40  # a description shorter than this is a tagline, not a standfirst
+BODY_RATIO = 3  # trafilatura found under a third of the page's own articleBody: it missed the article
+MIN_BODY = 500
+_SPACE = re.compile(r"\s+")
+
+
+def _squash(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def _standfirst(tree: lxml_html.HtmlElement) -> str | None:
+    """The article's lead as the page shows it: the visible block whose text is the description
+    the page declares for itself (og:description, description), not much longer. trafilatura often
+    drops it, as it sits in the article's header beside the headline. A description that no block
+    shows (it exists in the metadata only) is not article text."""
+    body = tree.find("body")
+    if body is None:
+        return None
+    seen: list[str] = []
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or "").lower()
+        value = _squash(meta.get("content") or "")
+        if key in _LEAD_META and len(value) >= MIN_LEAD and value not in seen:
+            seen.append(value)
+    for description in seen:
+        core = description.rstrip(".… ")[:120]  # descriptions are often cut short with an ellipsis
+        limit = max(len(description) * 1.3, len(description) + 60)
+        lead = _block_starting_with(body, core)
+        if lead is not None and len(lead) <= limit:
+            return lead
+    return None
+
+
+def _block_starting_with(body: lxml_html.HtmlElement, core: str) -> str | None:
+    """The squashed text of the innermost visible element whose text starts with `core`: found
+    from the text nodes holding core's first words, climbing to the first ancestor that holds it all."""
+    words = core.split()
+    for prefix in (" ".join(words[:3]), words[0] if words else ""):
+        if len(prefix) < 3:
+            continue
+        for node in body.xpath(".//text()[contains(., $p)]", p=prefix):
+            element = node.getparent()
+            if element is None:
+                continue
+            if node.is_tail:
+                element = element.getparent()
+            chain = [element, *element.iterancestors()] if element is not None else []
+            if any(not isinstance(e.tag, str) or e.tag in _INVISIBLE for e in chain):
+                continue
+            for candidate in chain:
+                text = _squash(candidate.text_content())
+                if len(text) >= len(core):
+                    if text.startswith(core):
+                        return text
+                    break
+    return None
+
+
+def _article_body(tree: lxml_html.HtmlElement) -> str | None:
+    """schema.org articleBody from the page's JSON-LD (the publisher's own copy of the text)."""
+    for script in tree.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            stack = [json.loads(script.text)]
+        except ValueError:
+            continue
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                body = item.get("articleBody")
+                if isinstance(body, str) and body.strip():
+                    if "<" in body:
+                        body = html_to_text(body)
+                    return "\n".join(line.strip() for line in body.splitlines() if line.strip())
+                stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+    return None
+
+
+def _page_hints(content: bytes | str) -> tuple[str | None, str | None]:
+    """(standfirst, articleBody) of a page, read from its own parse (trafilatura prunes its tree)."""
+    try:
+        tree = lxml_html.fromstring(content)
+    except (ValueError, etree.LxmlError):
+        return None, None
+    if not isinstance(tree, lxml_html.HtmlElement):
+        return None, None
+    return _standfirst(tree), _article_body(tree)
+
+
 def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted | None:
-    """trafilatura with comments off; None when it finds no article."""
+    """trafilatura with comments off, and two things it misses: the page's own standfirst (put
+    first when the text lacks it) and, when trafilatura finds under a third of it, the page's
+    schema.org articleBody in place of its text. None when there is no article."""
     try:
         doc = trafilatura.bare_extraction(
             content, url=url, include_comments=False, with_metadata=True, include_tables=True
         )
     except (ValueError, RecursionError, etree.LxmlError):  # malformed or hostile markup
         return None
-    if doc is None or not (doc.text or "").strip():
+    text = (doc.text or "").strip() if doc is not None else ""
+    try:
+        lead, body = _page_hints(content)
+    except RecursionError:
+        lead, body = None, None
+    # trafilatura's own fallback takes articleBody too, but with its paragraphs run together
+    if body and (len(body) >= MIN_BODY and len(body) > BODY_RATIO * len(text) or _squash(body) == _squash(text)):
+        text = body
+    if lead and text and _squash(lead)[:60] not in _squash(text):
+        text = f"{lead}\n{text}"
+    if not text:
         return None
     return Extracted(
-        text=doc.text,
-        title=(doc.title or None),
-        author=(doc.author or None),
-        published_at=_parse_date(doc.date),
-        license=(doc.license or None),
+        text=text,
+        title=(doc.title or None) if doc is not None else None,
+        author=(doc.author or None) if doc is not None else None,
+        published_at=_parse_date(doc.date) if doc is not None else None,
+        license=(doc.license or None) if doc is not None else None,
     )
 
 
