@@ -122,3 +122,55 @@ def test_seed_003_photo_credit_is_metadata_and_subheadline_kept() -> None:
     assert "Above photo" not in cleaned.text
     assert "Iraq Denies Washington Notified Goverment Prior To Deadly Overnight Attack." in cleaned.text
     assert cleaned.text.startswith("The airstrikes came in response")
+
+
+@pytest.mark.parametrize(
+    "noise, rule",
+    [
+        ("Fot. Jan Kowalski / Agencja Gazeta", "photo_credit"),
+        ("Titelbild: Flickr, CC BY 2.0", "photo_credit"),
+        ("Beitragsbild via Unsplash.", "photo_credit"),
+        ("Crédit photo : Jean Dupont / AFP", "photo_credit"),
+        ("© Bundesrat | Frank Bräuer", "photo_credit"),
+        ("Klicken Sie auf den unteren Button, um den Inhalt von www.komoot.de zu laden.", "embed_consent"),
+        ("Click the button below to load the content from www.youtube.com.", "embed_consent"),
+        ("Аdvеrtіѕе wіth thе most visited news site ~ Wе оffеr flехіblе расkаgеѕ.", "obfuscated_text"),  # Cyrillic look-alikes
+        ("Du musst Eingeloggt sein um Kommentare zu schreiben! oder noch gar nicht Registriert?", "call_to_action"),
+        ("You must be logged in to post a comment.", "call_to_action"),
+        ("Gefällt dir unser Magazin? Wir haben uns gegen eine Bezahlschranke entschieden.", "call_to_action"),
+        (">> Wegen Corona: Wirtin muss ihr Lokal auf Mallorca schließen <<", "related_links"),
+        ("| Weitere Artikel zum Thema |", "related_links"),
+    ],
+)
+def test_more_kinds_of_noise_in_mid_text_go(noise: str, rule: str) -> None:
+    cleaned = clean_text(f"{BODY}\n{noise}\n{BODY}")
+    assert cleaned.text == f"{BODY}\n{BODY}"
+    assert [r.rule for r in cleaned.removals] == [rule]
+
+
+def test_a_contact_block_goes_with_its_lines_and_the_next_paragraph_stays() -> None:
+    text = BODY + "\nAnsprechpartnerin zum Thema:\nAnna Beispiel\nTelefon +49 (0)40 / 49 07 11 05\nanna@example.org\n" + BODY
+    cleaned = clean_text(text)
+    assert cleaned.text == f"{BODY}\n{BODY}"
+    assert [r.rule for r in cleaned.removals] == ["contact"] * 4
+
+
+def test_reprint_warning_in_capitals_is_part_of_the_license_footer() -> None:
+    footer = ("© 2022, Example News. This article is the copyrighted property of Example News. "
+              "REPRINTING CONTENT WITHOUT PERMISSION AND/OR PAYMENT IS THEFT AND PUNISHABLE BY LAW.")
+    cleaned = clean_text(f"{BODY}\n{footer}")
+    assert cleaned.text == BODY and cleaned.license.startswith("© 2022")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Die Polizei bittet um Kontakt: Hinweise nimmt jede Dienststelle entgegen.",
+    "Президент заявил, что переговоры продолжатся на следующей неделе в Москве.",  # Cyrillic, not mixed
+    "The Kremlin's word for it, «спецоперация», was repeated by the minister in English on Tuesday.",
+    "Bild am Sonntag reported that the minister had resigned on Saturday evening.",
+    "© is the sign the agency puts on every picture, the editor said.",
+    "Er hielt das Schild >> Wir bleiben << in die Kameras, als die Polizei anrückte.",
+    "Abb. 3 zeigt, wie stark die Preise im Winter gestiegen sind.",
+])
+def test_sentences_that_look_like_the_new_kinds_of_noise_stay(sentence: str) -> None:
+    text = f"{BODY}\n{sentence}\n{BODY}"
+    assert clean_text(text).text == text

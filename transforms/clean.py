@@ -25,6 +25,17 @@ _INTERSTITIAL = re.compile(
     re.IGNORECASE,
 )
 
+# Consent placeholders standing in for embedded videos, maps and posts (cookie-consent plugins).
+_EMBED_CONSENT = re.compile(
+    r"(?:click (?:on )?the button (?:below )?to load the content (?:of|from)|klicken sie auf den (?:unteren )?button,? um den inhalt"
+    r"|mit dem laden des inhalts akzeptieren sie|wenn sie dieses video (?:hier )?abspielen, (?:erfolgt|werden)"
+    r"|by loading the (?:video|content),? you (?:agree|accept)|cliquez sur le bouton (?:ci-dessous )?pour charger le contenu)",
+    re.IGNORECASE,
+)
+# Words that mix Latin and Cyrillic letters: text obfuscated with look-alike letters (ad copy
+# slipped past filters); no language writes words that way.
+_MIXED_SCRIPT = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[\u0400-\u04ff])\w+\b")
+
 # Icon-font ligatures (Material Icons and friends) that leak into text as words.
 _ICON_WORDS = (
     "access_time|account_circle|arrow_back|arrow_forward|bookmark_border|calendar_today|"
@@ -64,10 +75,15 @@ _DATELINE = re.compile(
 
 _PHOTO_CREDIT = re.compile(
     r"^(?:(?:above|top|main|featured|header|cover|lead|file)\s+)?"
-    r"(?:photo|image|picture|pic|photograph|illustration|video still)s?"
-    r"(?:\s+(?:credit|courtesy|by|source))?\s*[:\-–—]\s*(?P<credit>.{2,120}?)\.?$",
+    r"(?:(?:photo|image|picture|pic|photograph|illustration|video still)s?"
+    # the same labels in de, fr, es, it, pl, nl, and the Polish abbreviation "Fot."
+    r"|fotos?|bild(?:er)?|titelbild|beitragsbild|aufmacherbild|symbolbild|headerbild|fot\."
+    r"|crédits? photos?|zdjęci[ea]|fotografía|immagine|afbeelding)"
+    r"(?:\s+(?:credit|courtesy|by|source|de|di))?(?:\s*[:\-–—]\s*|\s+via\s+|(?<=\.)\s+)(?P<credit>.{2,120}?)\.?$",
     re.IGNORECASE,
 )
+# A short "© Agency | Name" line in mid-text: an image's credit (the footer's is a license).
+_COPYRIGHT_CREDIT = re.compile(r"^(?:©|\(c\))\s*(?P<credit>[^.©]{2,80})$", re.IGNORECASE)
 _CREDIT_ONLY = re.compile(
     r"^\(?(?:photo|image|picture)s?\s+(?:by|credit|courtesy(?: of)?)\s*:?\s*(?P<credit>.{2,100}?)\)?\.?$",
     re.IGNORECASE,
@@ -99,6 +115,14 @@ _RELATED_MARKER = re.compile(
     r"|leia (?:também|mais)|lees ook|meer over)\s*[:.…»>\-]*$",
     re.IGNORECASE,
 )
+# A marker that opens a press contact block (names, phones, addresses under it).
+_CONTACT_MARKER = re.compile(
+    r"^(?:(?:press|media|medien|presse)[ -]?(?:contacts?|kontakt|inquiries)|kontakt|contacts?|contacto|contatto|kontakt dla mediów"
+    r"|ansprechpartner(?:in|innen)?(?: (?:zum thema|für (?:die )?medien|für rückfragen))?|contact presse|für rückfragen)\s*:\s*$",
+    re.IGNORECASE,
+)
+# ">> Another headline <<": a link to another article.
+_TEASER_ARROWS = re.compile(r"^>>\s*\S.{3,200}\S\s*<<$")
 _RELATED_INLINE = re.compile(
     r"^(?:read more|read also|also read|see also|related|watch|listen|more|lesen sie auch|mehr dazu|lire aussi"
     r"|à lire aussi|voir aussi|mira|lee también|leggi anche|czytaj (?:też|także))\s*:\s*\S.{2,200}$",
@@ -114,7 +138,11 @@ _CALL_TO_ACTION = re.compile(
     r"|download (?:the|our) [\w ]{1,40}apps? (?:for|on)|view comments|leave a comment|comments are closed"
     r"|we want to hear what you think|support (?:our|independent) journalism|become a (?:member|subscriber|patron)"
     r"|newsletter (?:abonnieren|bestellen)|zum newsletter anmelden|jetzt abonnieren|unterstütze[n]? (?:uns|unsere)"
-    r"|abonnez-vous|inscrivez-vous à (?:notre|la) newsletter|suscríbete|iscriviti alla newsletter|zapisz się do newslettera))",
+    r"|abonnez-vous|inscrivez-vous à (?:notre|la) newsletter|suscríbete|iscriviti alla newsletter|zapisz się do newslettera"
+    # comment walls and reader appeals
+    r"|must be (?:logged|signed) in to (?:post a )?comment|(?:musst|müssen|muss) (?:eingeloggt|angemeldet) sein,? um"
+    r"|like what you (?:read|see)\?|enjoy(?:ed)? (?:reading )?this (?:article|story)\?|gefällt (?:dir|ihnen|euch) unser"
+    r"|support (?:us|\w+) (?:with|from) (?:just |only )?[$€£]?\s?\d|unterstütze[n]? \w+ (?:bereits |schon )?(?:mit|ab) \d))",
     re.IGNORECASE,
 )
 
@@ -124,6 +152,7 @@ _LICENSE_SENTENCE = re.compile(
     r"|may not be (?:re)?(?:published|broadcast|rewritten|redistributed)|copyrighted (?:property|material)"
     r"|(?:written )?permission (?:must be obtained|is required) (?:before|to|for) (?:reprint|republish|reproduc)"
     r"|without (?:the )?(?:prior )?(?:express )?written permission"
+    r"|(?:reprint|republish|reproduc|copy)\w* (?:of )?(?:this |the |our )?(?:content|articles?|material)? ?without (?:prior )?permission"
     r"|(?:this|the) (?:article|story|content) (?:was|is|has been) (?:originally |first )?"
     r"(?:published|republished) (?:by|on|at|in) )",
     re.IGNORECASE,
@@ -144,7 +173,16 @@ def normalize_for_match(text: str) -> str:
 
 def split_paragraphs(text: str) -> list[str]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
-    return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+    lines = [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+    return [_single_cell(line) for line in lines]
+
+
+def _single_cell(line: str) -> str:
+    """"| Related articles |" (a one-cell table row, as trafilatura writes tables) -> its text,
+    so the line rules see it; rows of several cells stay as they are."""
+    if len(line) > 2 and line[0] == "|" and line[-1] == "|" and "|" not in line[1:-1]:
+        return line[1:-1].strip() or line
+    return line
 
 
 def _is_short_label(line: str, max_words: int = 8) -> bool:
@@ -213,9 +251,14 @@ def _drop_line_noise(c: _Cleaner) -> None:
             c.drop(i, "byline")
         elif words <= 12 and _DATELINE.match(line):
             c.drop(i, "dateline")
-        elif words <= 20 and ((m := _PHOTO_CREDIT.match(line)) or (m := _CREDIT_ONLY.match(line))):
+        elif words <= 20 and ((m := _PHOTO_CREDIT.match(line)) or (m := _CREDIT_ONLY.match(line))
+                              or (words <= 8 and i < len(c.lines) - 1 and (m := _COPYRIGHT_CREDIT.match(line)))):
             c.meta.setdefault("photo_credit", m.group("credit").strip())
             c.drop(i, "photo_credit")
+        elif words <= 40 and _EMBED_CONSENT.search(line):
+            c.drop(i, "embed_consent")
+        elif len(_MIXED_SCRIPT.findall(line)) >= 3:
+            c.drop(i, "obfuscated_text")
         elif _BARE_URL.match(line):
             c.drop(i, "bare_link")
         elif words <= 40 and _CALL_TO_ACTION.search(line):
@@ -259,15 +302,17 @@ def _drop_related_blocks(c: _Cleaner) -> None:
     i = 0
     while i < len(c.lines):
         line = c.lines[i]
-        if len(line.split()) <= 10 and _RELATED_MARKER.match(line):
-            c.drop(i, "related_links")
+        short = len(line.split()) <= 10
+        rule = "related_links" if short and _RELATED_MARKER.match(line) else "contact" if short and _CONTACT_MARKER.match(line) else None
+        if rule:
+            c.drop(i, rule)
             j = i + 1
             while j < len(c.lines) and len(c.lines[j].split()) <= 16 and not _TERMINAL.search(c.lines[j]):
-                c.drop(j, "related_links")
+                c.drop(j, rule)
                 j += 1
             i = j
             continue
-        if len(line.split()) <= 30 and _RELATED_INLINE.match(line):
+        if len(line.split()) <= 30 and (_RELATED_INLINE.match(line) or _TEASER_ARROWS.match(line)):
             c.drop(i, "related_links")
         i += 1
 
@@ -275,19 +320,22 @@ def _drop_related_blocks(c: _Cleaner) -> None:
 def _drop_license_footer(c: _Cleaner) -> None:
     """License and copyright sentences at the end of the text, even glued to the last
     paragraph (a text feed flattens the footer into it)."""
+    footer: list[str] = []  # read from the end: the license is the footer in reading order
     while c.lines:
         last = c.lines[-1]
         sentences = _SENTENCE_SPLIT.split(last)
         tail = sentences[-1]
         if not _LICENSE_SENTENCE.search(tail) or len(tail.split()) > 40:
-            return
-        c.meta.setdefault("license", tail.strip())
+            break
+        footer.insert(0, tail.strip())
         c.removals.append(Removal("license_footer", tail))
         rest = last[: len(last) - len(tail)].rstrip()
         if rest:
             c.lines[-1] = rest
         else:
             c.lines.pop()
+    if footer:
+        c.meta.setdefault("license", " ".join(footer))
 
 
 def _drop_repeats(c: _Cleaner) -> None:
