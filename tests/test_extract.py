@@ -118,3 +118,16 @@ def test_the_pages_article_body_stands_in_when_trafilatura_finds_little() -> Non
     # with the article in the markup, trafilatura's text is kept (the JSON copy is not preferred)
     full = lead_page(shown=None, meta="x", head_extra=script.replace(PARAS[5], PARAS[5] + " And one more line."))
     assert extract_article(full).text.split("\n") == PARAS
+
+
+def test_the_article_body_taken_is_the_pages_own_not_one_it_lists() -> None:
+    import json
+
+    own, listed = PARAS * 2, [p.replace("council", "committee") for p in PARAS * 2]
+    ld = json.dumps([{"@type": "NewsArticle", "articleBody": "\n".join(own)},
+                     {"@type": "ItemList", "itemListElement": [{"@type": "NewsArticle", "articleBody": "\n".join(listed)}]}])
+    html = ("<html><head><title>Budget passes</title><script type='application/ld+json'>" + ld + "</script></head><body>"
+            "<main><p>The council chamber on Tuesday, before the vote on the city's budget for next year, when the members met for the last time this autumn.</p>"
+            "<p>Subscribers can read the full story in our app, together with the council's own papers and the recorded debate of the evening session.</p>"
+            "</main></body></html>").encode()
+    assert extract_article(html).text.split("\n") == own

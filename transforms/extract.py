@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from datetime import datetime, timezone
 
 import trafilatura
@@ -136,20 +137,20 @@ def _article_body(tree: lxml_html.HtmlElement) -> str | None:
         if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
             continue
         try:
-            stack = [json.loads(script.text)]
+            queue = deque([json.loads(script.text)])
         except ValueError:
             continue
-        while stack:
-            item = stack.pop()
+        while queue:  # in document order: the page's own article comes before what it lists
+            item = queue.popleft()
             if isinstance(item, list):
-                stack.extend(item)
+                queue.extend(item)
             elif isinstance(item, dict):
                 body = item.get("articleBody")
                 if isinstance(body, str) and body.strip():
                     if "<" in body:
                         body = html_to_text(body)
                     return "\n".join(line.strip() for line in body.splitlines() if line.strip())
-                stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+                queue.extend(v for v in item.values() if isinstance(v, (dict, list)))
     return None
 
 
