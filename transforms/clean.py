@@ -121,6 +121,7 @@ _CONTACT_MARKER = re.compile(
     r"|ansprechpartner(?:in|innen)?(?: (?:zum thema|für (?:die )?medien|für rückfragen))?|contact presse|für rückfragen)\s*:\s*$",
     re.IGNORECASE,
 )
+_BLOCK_MARKERS = (("related_links", _RELATED_MARKER), ("contact", _CONTACT_MARKER))
 # ">> Another headline <<": a link to another article.
 _TEASER_ARROWS = re.compile(r"^>>\s*\S.{3,200}\S\s*<<$")
 _RELATED_INLINE = re.compile(
@@ -302,8 +303,9 @@ def _drop_related_blocks(c: _Cleaner) -> None:
     i = 0
     while i < len(c.lines):
         line = c.lines[i]
-        short = len(line.split()) <= 10
-        rule = "related_links" if short and _RELATED_MARKER.match(line) else "contact" if short and _CONTACT_MARKER.match(line) else None
+        rule = None
+        if len(line.split()) <= 10:
+            rule = next((name for name, marker in _BLOCK_MARKERS if marker.match(line)), None)
         if rule:
             c.drop(i, rule)
             j = i + 1

@@ -187,12 +187,12 @@ def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted |
         text = f"{lead}\n{text}"
     if not text:
         return None
-    return Extracted(
+    return Extracted(  # doc is None when only the articleBody was found: no metadata then
         text=text,
-        title=(doc.title or None) if doc is not None else None,
-        author=(doc.author or None) if doc is not None else None,
-        published_at=_parse_date(doc.date) if doc is not None else None,
-        license=(doc.license or None) if doc is not None else None,
+        title=getattr(doc, "title", None) or None,
+        author=getattr(doc, "author", None) or None,
+        published_at=_parse_date(getattr(doc, "date", None)),
+        license=getattr(doc, "license", None) or None,
     )
 
 
