@@ -174,3 +174,47 @@ def test_reprint_warning_in_capitals_is_part_of_the_license_footer() -> None:
 def test_sentences_that_look_like_the_new_kinds_of_noise_stay(sentence: str) -> None:
     text = f"{BODY}\n{sentence}\n{BODY}"
     assert clean_text(text).text == text
+
+
+@pytest.mark.parametrize(
+    "noise, rule",
+    [
+        ("Abbildung 4: klassische Schwachschicht. Der Unterschied in der Kornform ist klar ersichtlich.", "caption"),
+        ("Fig. 2. Rates of iron oxide reduction over time.", "caption"),
+        ("AMO found 475 pounds of cocaine in a vessel in Las Croabas. By U.S. CUSTOMS AND BORDER PROTECTION", "photo_credit"),
+        ("Image illustrative : Lots of Lego Minifigures by Ninja Brick, en licence Creative Commons by", "photo_credit"),
+        ("Video verfügbar bis 28.02.2021", "ui_chrome"),
+        ("Dowiedz się więcej: Kto jak głosował ws. unijnych funduszy? Jeden z polityków wyłamał się", "related_links"),
+        ("À lire aussi » Ballonnements, lourdeurs... Quel est votre profil digestif ?", "related_links"),
+        ("Alles über nachhaltige Wanderschuhe findest Du hier.", "related_links"),
+    ],
+)
+def test_captions_credits_and_link_pointers_go(noise: str, rule: str) -> None:
+    cleaned = clean_text(f"{BODY}\n{noise}\n{BODY}")
+    assert cleaned.text == f"{BODY}\n{BODY}"
+    assert [r.rule for r in cleaned.removals] == [rule]
+
+
+def test_a_finnish_read_more_heading_goes_with_its_headlines() -> None:
+    text = (f"{BODY}\nLue aiheesta lisää:\nKorkeasaaren karhut heräsivät jo – talviunet jäivät lyhyiksi\n"
+            "Vuosi 2018 toi kylmää, kuumaa ja kuivaa")
+    cleaned = clean_text(text)
+    assert cleaned.text == BODY
+    assert [r.rule for r in cleaned.removals] == ["related_links"] * 3
+
+
+def test_caption_credit_in_capitals_becomes_the_photo_credit() -> None:
+    cleaned = clean_text(f"{BODY}\nThe vessel at the ramp. By U.S. CUSTOMS AND BORDER PROTECTION\n{BODY}")
+    assert cleaned.photo_credit == "U.S. CUSTOMS AND BORDER PROTECTION"
+
+
+@pytest.mark.parametrize("sentence", [
+    "Das Konzeptpapier finden Sie hier:",  # introduces what follows
+    "The treaty was signed in 1990. By NATO's count, 30 states have joined since then.",
+    "The ministry said the figure is provisional. By Friday the count had doubled.",
+    "Figure skating 2: the return of the champion drew large crowds on Sunday.",
+    "Der Bericht ist bis 28.02.2021 verfügbar, teilte das Ministerium mit.",
+])
+def test_sentences_like_captions_and_link_pointers_stay(sentence: str) -> None:
+    text = f"{BODY}\n{sentence}\n{BODY}"
+    assert clean_text(text).text == text

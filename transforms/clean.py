@@ -57,7 +57,8 @@ _UI_LINE = re.compile(
     r"|share (?:article|story)|print(?: this)?(?: article)?|tweet|email|comments?(?: \(\d+\))?"
     r"|\d+ comments?|\d+ min(?:ute)?s? read|listen to (?:this )?article|advertisement|advert"
     r"|sponsored(?: content)?|follow us(?: on [\w ,&]{1,40})?|skip to (?:main )?content"
-    r"|back to top|toggle navigation|menu|home)[\s.!:…]*$",
+    r"|back to top|toggle navigation|menu|home"
+    r"|(?:video |audio )?(?:verfügbar bis|available until|disponible jusqu['’]au) [\w ,./:]{4,30})[\s.!:…]*$",
     re.IGNORECASE,
 )
 
@@ -79,7 +80,7 @@ _PHOTO_CREDIT = re.compile(
     # the same labels in de, fr, es, it, pl, nl, and the Polish abbreviation "Fot."
     r"|fotos?|bild(?:er)?|titelbild|beitragsbild|aufmacherbild|symbolbild|headerbild|fot\."
     r"|crédits? photos?|zdjęci[ea]|fotografía|immagine|afbeelding)"
-    r"(?:\s+(?:credit|courtesy|by|source|de|di))?(?:\s*[:\-–—]\s*|\s+via\s+|(?<=\.)\s+)(?P<credit>.{2,120}?)\.?$",
+    r"(?:\s+(?:credit|courtesy|by|source|de|di|illustrative|d['’]illustration))?(?:\s*[:\-–—]\s*|\s+via\s+|(?<=\.)\s+)(?P<credit>.{2,120}?)\.?$",
     re.IGNORECASE,
 )
 # A short "© Agency | Name" line in mid-text: an image's credit (the footer's is a license).
@@ -87,6 +88,15 @@ _COPYRIGHT_CREDIT = re.compile(r"^(?:©|\(c\))\s*(?P<credit>[^.©]{2,80})$", re.
 _CREDIT_ONLY = re.compile(
     r"^\(?(?:photo|image|picture)s?\s+(?:by|credit|courtesy(?: of)?)\s*:?\s*(?P<credit>.{2,100}?)\)?\.?$",
     re.IGNORECASE,
+)
+
+# "Abbildung 4: ...", "Fig. 2. ...": a figure's caption.
+_FIGURE_CAPTION = re.compile(r"^(?:abbildung|abb\.|figure|fig\.|grafik|illustration|foto|photo|image|bild)\s*\d+[a-z]?\s*[:.]\s+\S",
+                             re.IGNORECASE)
+# "... in Las Croabas. By U.S. CUSTOMS AND BORDER PROTECTION": a caption ending in its credit,
+# the credit in capitals (two words at least; a lone "By X" line is a byline).
+_CAPTION_CREDIT = re.compile(
+    r"(?<=[.!?)])\s+(?:(?:photo|image|picture) )?(?i:by)\s+(?P<credit>[A-Z][A-Z0-9.&'’\-]*(?:\s+[A-Z][A-Z0-9.&'’\-]*){1,8})\s*$"
 )
 
 # "— John Kirby (@PentagonPresSec) June 28, 2021": the attribution of an embedded post.
@@ -112,7 +122,8 @@ _RELATED_MARKER = re.compile(
     r"|lesen sie (?:auch|mehr)|auch interessant|das könnte sie (?:auch )?interessieren|kommentierte artikel"
     r"|(?:à )?lire aussi|voir aussi|sur le même sujet|lee (?:también|más)|te puede interesar|ver también"
     r"|leggi anche|vedi anche|czytaj (?:też|także|więcej)|zobacz (?:też|także)|dowiedz się więcej"
-    r"|leia (?:também|mais)|lees ook|meer over)\s*[:.…»>\-]*$",
+    r"|leia (?:também|mais)|lees ook|meer over"
+    r"|lue (?:myös|lisää|aiheesta lisää)|läs (?:också|mer)|læs (?:også|mere)|les (?:også|mer))\s*[:.…»>\-]*$",
     re.IGNORECASE,
 )
 # A marker that opens a press contact block (names, phones, addresses under it).
@@ -122,11 +133,18 @@ _CONTACT_MARKER = re.compile(
     re.IGNORECASE,
 )
 _BLOCK_MARKERS = (("related_links", _RELATED_MARKER), ("contact", _CONTACT_MARKER))
+# "Alles über Wanderschuhe findest Du hier.": a line that only points to a link.
+_HERE_POINTER = re.compile(
+    r"^.{0,100}\b(?:find(?:est|et|en)? (?:du|sie|ihr)|gibt es|lesen sie|erfahren sie|lest ihr|you(?:'ll| will| can) (?:find|read)"
+    r"|click|klicken sie|trouverez|vous trouverez) (?:\w+ )?(?:hier|here|ici)\s*[.!]?$",  # "... finden Sie hier:" introduces what follows
+    re.IGNORECASE,
+)
 # ">> Another headline <<": a link to another article.
 _TEASER_ARROWS = re.compile(r"^>>\s*\S.{3,200}\S\s*<<$")
 _RELATED_INLINE = re.compile(
     r"^(?:read more|read also|also read|see also|related|watch|listen|more|lesen sie auch|mehr dazu|lire aussi"
-    r"|à lire aussi|voir aussi|mira|lee también|leggi anche|czytaj (?:też|także))\s*:\s*\S.{2,200}$",
+    r"|à lire aussi|voir aussi|mira|lee también|leggi anche|czytaj (?:też|także)|dowiedz się więcej|lue myös|läs också)"
+    r"\s*[:»]\s*\S.{2,200}$",
     re.IGNORECASE,
 )
 
@@ -256,6 +274,11 @@ def _drop_line_noise(c: _Cleaner) -> None:
                               or (words <= 8 and i < len(c.lines) - 1 and (m := _COPYRIGHT_CREDIT.match(line)))):
             c.meta.setdefault("photo_credit", m.group("credit").strip())
             c.drop(i, "photo_credit")
+        elif words <= 60 and (m := _CAPTION_CREDIT.search(line)):
+            c.meta.setdefault("photo_credit", m.group("credit").strip())
+            c.drop(i, "photo_credit")
+        elif words <= 40 and _FIGURE_CAPTION.match(line):
+            c.drop(i, "caption")
         elif words <= 40 and _EMBED_CONSENT.search(line):
             c.drop(i, "embed_consent")
         elif len(_MIXED_SCRIPT.findall(line)) >= 3:
@@ -314,7 +337,8 @@ def _drop_related_blocks(c: _Cleaner) -> None:
                 j += 1
             i = j
             continue
-        if len(line.split()) <= 30 and (_RELATED_INLINE.match(line) or _TEASER_ARROWS.match(line)):
+        if len(line.split()) <= 30 and (_RELATED_INLINE.match(line) or _TEASER_ARROWS.match(line)) or (
+                len(line.split()) <= 14 and _HERE_POINTER.match(line)):
             c.drop(i, "related_links")
         i += 1
 
