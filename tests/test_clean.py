@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SEEDS
-from transforms.clean import clean_text
+from transforms.clean import clean_text, split_paragraphs
 
 BODY = (
     "The council approved the budget on Tuesday after a long debate about school funding.\n"
@@ -218,3 +218,44 @@ def test_caption_credit_in_capitals_becomes_the_photo_credit() -> None:
 def test_sentences_like_captions_and_link_pointers_stay(sentence: str) -> None:
     text = f"{BODY}\n{sentence}\n{BODY}"
     assert clean_text(text).text == text
+
+
+@pytest.mark.parametrize("footer", [
+    "The post What To Do If You Get PIP’ed appeared first on Collective Action in Tech.",
+    "Der Beitrag Wandern im Winter erschien zuerst auf Beispiel-Blog.",
+    "L’article Le Tour en 2025 est apparu en premier sur Exemple.",
+])
+def test_the_feed_footer_of_wordpress_seo_plugins_goes(footer: str) -> None:
+    cleaned = clean_text(f"{BODY}\n{footer}")
+    assert cleaned.text == BODY and [r.rule for r in cleaned.removals] == ["feed_footer"]
+
+
+def test_a_cut_summary_loses_its_unfinished_sentence_and_marker() -> None:
+    cleaned = clean_text(f"{BODY}\nIran said on Tuesday it was ready. The talks in Geneva [...]")
+    assert cleaned.text == f"{BODY}\nIran said on Tuesday it was ready."
+    assert [(r.rule, r.text) for r in cleaned.removals] == [("cut_tail", "The talks in Geneva [...]")]
+    # with no full sentence before it, only the marker goes
+    assert clean_text("Claude pleaded ignorance of […]").text == "Claude pleaded ignorance of"
+
+
+def test_a_few_words_and_an_ellipsis_end_a_summary_not_an_article() -> None:
+    text = f"{BODY}\nCarney's announcement of Canada's…"
+    assert clean_text(text, summary=True).text == BODY
+    assert clean_text(text).text == text  # full text: the author's own ("To be continued…")
+    assert clean_text(f"{BODY}\nTo be continued…").text == f"{BODY}\nTo be continued…"
+
+
+def test_page_builder_shortcodes_go_and_brackets_in_code_stay() -> None:
+    text = (f"[fusion_builder_container hundred_percent=”no” class=””][fusion_builder_row]\n{BODY}\n"
+            "[/fusion_text][fusion_text columns=”” rule_style=””]\n[time-brightcove not-tgx=”true”]\n"
+            "[caption id=\"attachment_12\" align=\"alignnone\"]A dog.[/caption]")
+    cleaned = clean_text(text)
+    assert cleaned.text == f"{BODY}\nA dog."
+    assert {r.rule for r in cleaned.removals} == {"shortcode"}
+    code = "last_one = my_list[item_index]\nI slapped #[wasm_bindgen] on it.\n/ip firewall [find dst-address=\"1.2.3.4:5060\"]"
+    assert clean_text(f"{BODY}\n{code}").text == f"{BODY}\n{code}"
+
+
+def test_short_repeated_lines_are_content() -> None:
+    code = f"{BODY}\n    }}\n}}\n}}\nWhen I got to the border\nWhen I got to the border\n[0 0 0 0 0 0 0 0]\n[0 0 0 0 0 0 0 0]"
+    assert clean_text(code).text == "\n".join(split_paragraphs(code))

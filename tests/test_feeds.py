@@ -99,3 +99,24 @@ def test_implausible_dates_are_absent() -> None:
     <item><link>https://e.org/1</link><pubDate>Mon, 01 Jan 0001 00:00:00 GMT</pubDate></item>
     <item><link>https://e.org/2</link><pubDate>Fri, 31 Dec 9999 23:59:59 GMT</pubDate></item></channel></rss>"""
     assert [e.published_at for e in parse_feed(raw, feed_url="https://e.org/f").entries] == [None, None]
+
+
+def test_content_escaped_twice_by_its_publisher_becomes_text() -> None:
+    """Real cases from shared/data/feeds/real: a JSON feed whose content_html is escaped markup,
+    and RSS summaries with "[&amp;#8230;]" and "&#x26;amp;" (escaped two and three times)."""
+    import json
+
+    from transforms.articles import build_article
+
+    body = "Supabase uses JWT signing keys to sign authentication tokens. " * 3
+    doc = {"version": "https://jsonfeed.org/version/1", "title": "J", "items": [
+        {"id": "1", "url": "https://example.org/1", "title": "Keys",
+         "content_html": f"&lt;p&gt;&lt;a href=&quot;https://supabase.com&quot;&gt;{body}&lt;/a&gt;&lt;/p&gt;\n&lt;h2&gt;Generate a key&lt;/h2&gt;"}]}
+    rss = f"""<rss version="2.0"><channel><title>T</title><item><guid>2</guid><title>Deal</title><link>https://example.org/2</link>
+<description>&lt;p&gt;{body} Vaccines from MSD (known as Merck &#x26;amp; Co.) were announced. The talks [&amp;#8230;]&lt;/p&gt;</description></item></channel></rss>"""
+    texts = [build_article(parse_feed(raw, feed_url="https://example.org/f").entries[0], None).text
+             for raw in (json.dumps(doc).encode(), rss.encode())]
+    assert texts[0].startswith("Supabase uses JWT") and "Generate a key" in texts[0]
+    assert "&lt;" not in texts[0] and "&quot;" not in texts[0] and "<p>" not in texts[0]
+    assert "Merck & Co.) were announced." in texts[1] and "&" + "amp;" not in texts[1]
+    assert texts[1].endswith("were announced.")  # the cut sentence and its "[…]" went

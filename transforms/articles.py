@@ -59,7 +59,7 @@ def build_article(entry: FeedEntry, page: Fetched | None, page_error: str | None
     candidates = []
     for extracted, source in attempts:
         title = entry.title or extracted.title
-        cleaned = clean_text(extracted.text, title=title)
+        cleaned = clean_text(extracted.text, title=title, summary=source == "feed_summary")
         words = len(cleaned.text.split())
         if words < MIN_WORDS:
             reasons.append(f"{source}: {words} words after cleaning")

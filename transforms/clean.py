@@ -165,6 +165,23 @@ _CALL_TO_ACTION = re.compile(
     re.IGNORECASE,
 )
 
+# "The post X appeared first on Y.": the footer WordPress SEO plugins add to every feed item
+# (in the plugin's translations too).
+_FEED_FOOTER = re.compile(
+    r"^(?:the post|der beitrag|l['’]article|la entrada|l['’]articolo|het bericht|o post|a entrada) .{1,300}? "
+    r"(?:appeared first on|erschien zuerst auf|est apparu en premier sur|se publicó primero en"
+    r"|sembra essere il primo su|verscheen eerst op|apareceu primeiro em) .{1,150}$",
+    re.IGNORECASE,
+)
+# WordPress page-builder shortcodes left in feed content: "[fusion_text columns="" ...]",
+# "[/vc_column]": closing tags, and tags with attributes whose name is a builder's (with "_" or
+# "-") or WordPress's own; "[item_index]" and "[find dst-address=...]" in code stay.
+_SHORTCODE = re.compile(r"\[/[a-z][\w-]{0,40}\]|\[(?:[a-z][a-z0-9]*[_-][\w-]{1,40}|caption|gallery|embed|audio|video|playlist)(?:\s+[\w-]{1,40}=[\"”″“\'][^\[\]]{0,400}?[\"”″“\'])+\s*/?\]")
+_BARE_TAGS = re.compile(r"^(?:\[[a-z][a-z0-9]*(?:_[a-z0-9]+)+\]\s*)+$")
+# A feed summary cut short: "[…]" at its end, or a last line that is a few words and "…".
+_CUT_MARKER = re.compile(r"\s*\[\s*(?:…|\.{3})\s*\]\s*$")
+_CUT_FRAGMENT = re.compile(r"^[^.!?…]{1,60}(?:…|\.{3})$")
+
 _LICENSE_SENTENCE = re.compile(
     r"(?:licensed under (?:a |the )?(?:creative commons|cc[ -]by)|creative commons attribution"
     r"|all rights reserved|^(?:copyright|©|\(c\))\s|©\s*\d{4}|copyright \d{4}"
@@ -227,9 +244,10 @@ class _Cleaner:
         self.lines = [line for line in self.lines if line]
 
 
-def clean_text(text: str, *, title: str | None = None) -> Cleaned:
+def clean_text(text: str, *, title: str | None = None, summary: bool = False) -> Cleaned:
     """Strip interstitials, crumbs, icon words, bylines, credits, embedded posts, related-link
-    blocks, license footers and repeated headlines from article text."""
+    blocks, license footers and repeated headlines from article text. `summary`: the text is a
+    feed's summary, which feeds cut short: a last line of a few words and "…" is the cut."""
     c = _Cleaner(split_paragraphs(text))
     _drop_line_noise(c)
     c.compact()
@@ -241,6 +259,7 @@ def clean_text(text: str, *, title: str | None = None) -> Cleaned:
     c.compact()
     _drop_license_footer(c)
     c.compact()
+    _drop_cut_tail(c, summary)
     _drop_repeats(c)
     c.compact()
     if headline and "title" not in c.meta:
@@ -254,8 +273,23 @@ def clean_text(text: str, *, title: str | None = None) -> Cleaned:
     )
 
 
-def _drop_line_noise(c: _Cleaner) -> None:
+def _drop_shortcodes(c: _Cleaner) -> None:
     for i, line in enumerate(c.lines):
+        if "[" not in line or not (codes := _SHORTCODE.findall(line)):
+            continue
+        rest = " ".join(_SHORTCODE.sub(" ", line).split())
+        if _BARE_TAGS.match(rest):  # "[fusion_builder_row]" left among them: a tag too
+            codes.append(rest)
+            rest = ""
+        c.removals.extend(Removal("shortcode", code) for code in codes)
+        c.lines[i] = rest
+
+
+def _drop_line_noise(c: _Cleaner) -> None:
+    _drop_shortcodes(c)
+    for i, line in enumerate(c.lines):
+        if not line:
+            continue
         words = len(line.split())
         if words <= 14 and _INTERSTITIAL.match(line):
             c.drop(i, "interstitial")
@@ -283,6 +317,8 @@ def _drop_line_noise(c: _Cleaner) -> None:
             c.drop(i, "embed_consent")
         elif len(_MIXED_SCRIPT.findall(line)) >= 3:
             c.drop(i, "obfuscated_text")
+        elif _FEED_FOOTER.match(line):
+            c.drop(i, "feed_footer")
         elif _BARE_URL.match(line):
             c.drop(i, "bare_link")
         elif words <= 40 and _CALL_TO_ACTION.search(line):
@@ -364,8 +400,34 @@ def _drop_license_footer(c: _Cleaner) -> None:
         c.meta.setdefault("license", " ".join(footer))
 
 
+def _drop_cut_tail(c: _Cleaner, summary: bool) -> None:
+    """Where a text was cut short, the unfinished sentence and the "[…]" go: "… said on
+    Tuesday. The talks [...]" keeps "… said on Tuesday.". In a feed's summary, a last line of a
+    few words and "…" ("Carney's announcement of Canada's…") goes whole; in full text such a line
+    is the author's ("To be continued…"). A text of one line keeps its words."""
+    if not c.lines:
+        return
+    last = c.lines[-1]
+    if summary and len(c.lines) > 1 and len(last.split()) <= 8 and _CUT_FRAGMENT.match(last):
+        c.drop(len(c.lines) - 1, "cut_tail")
+        c.compact()
+        return
+    if marker := _CUT_MARKER.search(last):
+        kept = last[: marker.start()]
+        end = max(kept.rfind(p) for p in ".!?”\"")
+        kept = kept[: end + 1] if end > 0 else kept  # without a full sentence, only the marker goes
+        c.removals.append(Removal("cut_tail", last[len(kept):].strip()))
+        c.lines[-1] = kept.rstrip()
+        c.compact()
+
+
+# Shorter repeats are content: "}" after "}" in code, "3 sztuki" in a list, a song's refrain.
+REPEAT_MIN_WORDS = 7
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
 def _drop_repeats(c: _Cleaner) -> None:
     """A paragraph repeated right after itself is a rendering artefact, not the article."""
     for i in range(1, len(c.lines)):
-        if c.lines[i] and c.lines[i] == c.lines[i - 1]:
+        if c.lines[i] and c.lines[i] == c.lines[i - 1] and len(_WORD.findall(c.lines[i])) >= REPEAT_MIN_WORDS:
             c.drop(i, "repeated_line")

@@ -1,6 +1,7 @@
 """Page or text bytes -> article text, title and page metadata (trafilatura for HTML)."""
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import deque
@@ -208,8 +209,25 @@ def extract_article(content: bytes, *, url: str | None = None, content_type: str
     return Extracted(text=text)
 
 
+# "&lt;p&gt;": markup its publisher escaped twice (the feed's parser undoes one escape only).
+_ESCAPED_TAG = re.compile(r"&lt;/?[a-zA-Z][a-zA-Z0-9]*(?:\s[^&]{0,300}?)?/?&gt;")
+# Character references left in the text after parsing ("[&#8230;]", "&quot;"): escaped twice.
+_LEFT_ENTITY = re.compile(r"&(?:#\d{2,7}|#[xX][0-9a-fA-F]{2,6}|nbsp|quot|amp|apos|hellip|[lr][sd]quo|[mn]dash);")
+
+
 def html_to_text(fragment: str) -> str:
-    """Feed content (often an HTML fragment) -> text, keeping paragraphs."""
+    """Feed content (often an HTML fragment) -> text, keeping paragraphs. Content escaped twice
+    by its publisher is unescaped once more: markup when it holds no real tag but escaped ones,
+    character references when they are left in the text."""
+    if "<" not in fragment and _ESCAPED_TAG.search(fragment):
+        fragment = html.unescape(fragment)
+    text = _fragment_text(fragment)
+    for _ in range(2):  # "&#x26;amp;" in the feed: escaped three times
+        text = _LEFT_ENTITY.sub(lambda m: html.unescape(m.group()), text)
+    return text
+
+
+def _fragment_text(fragment: str) -> str:
     if "<" not in fragment:
         return fragment
     wrapped = f"<html><body><article>{fragment}</article></body></html>"
