@@ -259,3 +259,12 @@ def test_page_builder_shortcodes_go_and_brackets_in_code_stay() -> None:
 def test_short_repeated_lines_are_content() -> None:
     code = f"{BODY}\n    }}\n}}\n}}\nWhen I got to the border\nWhen I got to the border\n[0 0 0 0 0 0 0 0]\n[0 0 0 0 0 0 0 0]"
     assert clean_text(code).text == "\n".join(split_paragraphs(code))
+
+
+def test_invisible_characters_go_but_joiners_that_spell_stay() -> None:
+    text = ("An 18-year-old man ran toward the Capitol with \u200ca loaded shotgun, said Capitol \u200cPolice."
+            " Preis\u00adanpassungs\u00adklauseln sind zu\u200bläss\u2060ig.\ufeff")
+    assert clean_text(text).text == ("An 18-year-old man ran toward the Capitol with a loaded shotgun, said Capitol Police."
+                                     " Preisanpassungsklauseln sind zulässig.")
+    persian = "او می\u200cخواهد به خانه برود و این را همه می\u200cدانند. " * 2 + "👨\u200d👩\u200d👧"
+    assert clean_text(persian).text == persian.strip()
