@@ -418,15 +418,12 @@ def _drop_cut_tail(c: _Cleaner, summary: bool) -> None:
     last = c.lines[-1]
     if summary and len(c.lines) > 1 and len(last.split()) <= 8 and _CUT_FRAGMENT.match(last):
         c.drop(len(c.lines) - 1, "cut_tail")
-        c.compact()
-        return
-    if marker := _CUT_MARKER.search(last):
+    elif marker := _CUT_MARKER.search(last):
         kept = last[: marker.start()]
         end = max(kept.rfind(p) for p in ".!?”\"")
         kept = kept[: end + 1] if end > 0 else kept  # without a full sentence, only the marker goes
         c.removals.append(Removal("cut_tail", last[len(kept):].strip()))
         c.lines[-1] = kept.rstrip()
-        c.compact()
 
 
 # Shorter repeats are content: "}" after "}" in code, "3 sztuki" in a list, a song's refrain.
