@@ -257,6 +257,7 @@ def clean_text(text: str, *, title: str | None = None, summary: bool = False) ->
     blocks, license footers and repeated headlines from article text. `summary`: the text is a
     feed's summary, which feeds cut short: a last line of a few words and "…" is the cut."""
     c = _Cleaner(split_paragraphs(text))
+    _drop_shortcodes(c)
     _drop_line_noise(c)
     c.compact()
     headline = _drop_headline(c, title)
@@ -294,7 +295,6 @@ def _drop_shortcodes(c: _Cleaner) -> None:
 
 
 def _drop_line_noise(c: _Cleaner) -> None:
-    _drop_shortcodes(c)
     for i, line in enumerate(c.lines):
         if not line:
             continue
