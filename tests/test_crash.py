@@ -122,10 +122,38 @@ def test_runs_killed_at_random_moments_leave_whole_batches_and_the_next_run_comp
     kill_during_runs(tmp_path, kills=2, seed=time.time_ns())
 
 
+def kill_after_a_load(tmp_path: Path, total: int = 72) -> int:
+    """Start a run and SIGKILL it as soon as a reader sees some batches stored but not all: the
+    kill that must leave whole batches behind, placed there on purpose instead of by chance."""
+    tmp_path.mkdir(exist_ok=True)
+    feeds, db = write_corpus(tmp_path, total), tmp_path / "warehouse.duckdb"
+    proc = subprocess.Popen([str(NEWSFLOW), "run", "--feeds", str(feeds), "--db", str(db)],
+                            env={**os.environ, "NEWSFLOW_BATCH_SIZE": str(BATCH)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    count = 0
+    try:
+        while proc.poll() is None:
+            time.sleep(0.05)
+            try:  # the writer holds the file only while it loads a batch
+                count = q(db, "SELECT count(*) FROM articles")[0][0] if db.exists() else 0
+            except Exception:
+                continue
+            if 0 < count < total:
+                break
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    return count
+
+
 @pytest.mark.slow
 def test_many_kills_then_a_rerun_adds_nothing(tmp_path: Path) -> None:
-    # A run spends its first ~15 s starting Prefect and the models, so fixed delays rarely land
-    # between two loads: kills are drawn over the length of a whole run, measured here first.
+    # One kill is placed between two loads on purpose; the others are drawn over the length of a
+    # whole run (a run spends its first ~15 s starting Prefect and the models), measured here first.
+    seen = kill_after_a_load(tmp_path / "placed")
+    assert 0 < seen < 72, f"the run ended before a reader saw a part of the corpus stored ({seen})"
+    assert_consistent(tmp_path / "placed" / "warehouse.duckdb", 72) >= seen
     probe = tmp_path / "probe"
     probe.mkdir()
     started = time.monotonic()
@@ -133,7 +161,13 @@ def test_many_kills_then_a_rerun_adds_nothing(tmp_path: Path) -> None:
                      env={"NEWSFLOW_BATCH_SIZE": str(BATCH)})
     assert whole.returncode == 0, whole.stderr[-2000:]
     latest = time.monotonic() - started
-    partial = [kill_during_runs(tmp_path / str(i), kills=6, seed=time.time_ns() + i, latest=latest) for i in range(3)]
-    assert any(partial), "no kill landed between two loads: the kill window is wrong"
-    again = newsflow("run", "--feeds", str(tmp_path / "0" / "feeds.toml"), "--db", str(tmp_path / "0" / "warehouse.duckdb"))
-    assert again.returncode == 0 and "0 new" in again.stdout, again.stdout + again.stderr[-2000:]
+    for i in range(3):
+        kill_during_runs(tmp_path / str(i), kills=6, seed=time.time_ns() + i, latest=latest)
+    for folder in ("placed", "0"):  # a rerun completes the killed run, then a further one adds nothing
+        feeds, db = tmp_path / folder / "feeds.toml", tmp_path / folder / "warehouse.duckdb"
+        done = newsflow("run", "--feeds", str(feeds), "--db", str(db), env={"NEWSFLOW_BATCH_SIZE": str(BATCH)})
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert assert_consistent(db, 72) == 72
+        assert q(db, "SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL") == [(72 // 7,)]
+        again = newsflow("run", "--feeds", str(feeds), "--db", str(db))
+        assert again.returncode == 0 and "0 new" in again.stdout, again.stdout + again.stderr[-2000:]
