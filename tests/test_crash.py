@@ -92,14 +92,11 @@ def kill_during_runs(tmp_path: Path, kills: int, seed: int, latest: float = 12.0
     tmp_path.mkdir(exist_ok=True)
     feeds = write_corpus(tmp_path, total)
     db = tmp_path / "warehouse.duckdb"
-    env = {**os.environ, "NEWSFLOW_BATCH_SIZE": str(BATCH)}
     rng = random.Random(seed)
     seen_partial = False
     for attempt in range(kills):
         delay = rng.uniform(0.5, latest)
-        # Its own session, so the kill reaches Prefect's temporary server as well.
-        proc = subprocess.Popen([str(NEWSFLOW), "run", "--feeds", str(feeds), "--db", str(db)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = start_run(feeds, db)
         try:
             proc.wait(timeout=delay)
         except subprocess.TimeoutExpired:
@@ -109,13 +106,25 @@ def kill_during_runs(tmp_path: Path, kills: int, seed: int, latest: float = 12.0
         seen_partial |= 0 < count < total
         if count == total:
             break
+    complete_and_check(feeds, db, total)
+    return seen_partial
+
+
+def start_run(feeds: Path, db: Path) -> subprocess.Popen:
+    # Its own session, so a kill of its process group reaches Prefect's temporary server as well.
+    return subprocess.Popen([str(NEWSFLOW), "run", "--feeds", str(feeds), "--db", str(db)],
+                            env={**os.environ, "NEWSFLOW_BATCH_SIZE": str(BATCH)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def complete_and_check(feeds: Path, db: Path, total: int) -> None:
+    """One run to completion after the kills: every article exactly once, copies found, no spool left."""
     final = newsflow("run", "--feeds", str(feeds), "--db", str(db), env={"NEWSFLOW_BATCH_SIZE": str(BATCH)})
     assert final.returncode == 0, final.stderr[-2000:]
     assert assert_consistent(db, total) == total
     assert q(db, "SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL") == [(total // 7,)]
     assert q(db, "SELECT count(*), sum(entries_seen) FROM feeds") == [(1, total)]
     assert spool.pending(db) == []
-    return seen_partial
 
 
 def test_runs_killed_at_random_moments_leave_whole_batches_and_the_next_run_completes(tmp_path: Path) -> None:
@@ -127,9 +136,7 @@ def kill_after_a_load(tmp_path: Path, total: int = 72) -> int:
     kill that must leave whole batches behind, placed there on purpose instead of by chance."""
     tmp_path.mkdir(exist_ok=True)
     feeds, db = write_corpus(tmp_path, total), tmp_path / "warehouse.duckdb"
-    proc = subprocess.Popen([str(NEWSFLOW), "run", "--feeds", str(feeds), "--db", str(db)],
-                            env={**os.environ, "NEWSFLOW_BATCH_SIZE": str(BATCH)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = start_run(feeds, db)
     count = 0
     try:
         while proc.poll() is None:
@@ -163,11 +170,9 @@ def test_many_kills_then_a_rerun_adds_nothing(tmp_path: Path) -> None:
     latest = time.monotonic() - started
     for i in range(3):
         kill_during_runs(tmp_path / str(i), kills=6, seed=time.time_ns() + i, latest=latest)
-    for folder in ("placed", "0"):  # a rerun completes the killed run, then a further one adds nothing
+    feeds, db = tmp_path / "placed" / "feeds.toml", tmp_path / "placed" / "warehouse.duckdb"
+    complete_and_check(feeds, db, 72)
+    for folder in ("placed", "0"):  # once complete, a further run adds nothing
         feeds, db = tmp_path / folder / "feeds.toml", tmp_path / folder / "warehouse.duckdb"
-        done = newsflow("run", "--feeds", str(feeds), "--db", str(db), env={"NEWSFLOW_BATCH_SIZE": str(BATCH)})
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert assert_consistent(db, 72) == 72
-        assert q(db, "SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL") == [(72 // 7,)]
         again = newsflow("run", "--feeds", str(feeds), "--db", str(db))
         assert again.returncode == 0 and "0 new" in again.stdout, again.stdout + again.stderr[-2000:]
