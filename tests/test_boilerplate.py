@@ -47,3 +47,37 @@ def test_a_batch_not_yet_loaded_counts_as_stored() -> None:
     assert all(FOOTER in a.text for a in earlier)
     later = strip_learned([art(i) for i in range(3, 5)], {}, unloaded=earlier)
     assert all(FOOTER not in a.text for a in later)
+
+
+def post(i: int, body: str, host: str = "blog.example.net") -> Article:
+    return Article(article_id=str(i), url=f"https://{host}/{i}", feed_url=f"https://{host}/feed", title=None,
+                   text=body, published_at=None, text_source="feed_content")
+
+
+def test_code_repeated_across_a_blogs_posts_is_not_learned() -> None:
+    """Real feed (a React blog): `render() {`, `return (`, `<div>` recur in every post's listings."""
+    code = ["render() {", "return (", "<div>", "</div>", '"$type": "color",', "files: [", "transformGroup: 'css',",
+            "// Do not edit directly, this file was auto-generated."]
+    posts = strip_learned([post(i, f"Post {i} explains a component of its own.\n" + "\n".join(code) + f"\nPost {i} ends here.")
+                           for i in range(6)], {})
+    for p in posts:
+        assert all(line in p.text.split("\n") for line in code)
+        assert not p.removals
+
+
+def test_a_recurring_heading_between_the_articles_own_lines_stays() -> None:
+    """'Conclusion' and 'Ingredients' head sections of each post; the footer block and the sign-off
+    recur too, but next to other recurring lines or at the end: those go."""
+    posts = strip_learned([post(i, f"Intro to post {i}, its own words.\nIngredients\n{i} cups of flour and salt.\n"
+                                   f"Conclusion\nPost {i} wraps up in its own way.\nHosts\n- Jane Roe - Host\nCheers!")
+                           for i in range(5)], {})
+    for p in posts:
+        lines = p.text.split("\n")
+        assert "Ingredients" in lines and "Conclusion" in lines
+        assert not {"Hosts", "- Jane Roe - Host", "Cheers!"} & set(lines)
+        assert sorted(r.text for r in p.removals) == ["- Jane Roe - Host", "Cheers!", "Hosts"]
+
+
+def test_a_short_recurring_line_alone_at_the_end_is_a_sign_off() -> None:
+    posts = strip_learned([post(i, f"Post {i} has a body of its own.\nH xx") for i in range(5)], {})
+    assert all(p.text == f"Post {p.article_id} has a body of its own." for p in posts)

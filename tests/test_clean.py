@@ -268,3 +268,73 @@ def test_invisible_characters_go_but_joiners_that_spell_stay() -> None:
                                      " Preisanpassungsklauseln sind zulässig.")
     persian = "او می\u200cخواهد به خانه برود و این را همه می\u200cدانند. " * 2 + "👨\u200d👩\u200d👧"
     assert clean_text(persian).text == persian.strip()
+
+
+@pytest.mark.parametrize("code", [
+    "git checkout person2",  # an icon word ("person") glued to a digit, in a command
+    "folder1/ folder2/",
+    "address homeIP/32",
+    "_Generated: {{ site.time | date_to_rfc822 }}_",  # snake_case glued to digits, mid-line
+    "img = pipeline_text2image(prompt=prompt).images[0]",
+    "emailValid: emailValid,",  # an icon word ("email") glued to a capital, in code
+    "printOutput f = momToIO do",
+    "starOutline : Icon",
+])
+def test_identifiers_in_code_are_not_icon_words(code: str) -> None:
+    """Lines of code listings in real feeds (shared/data/feeds/real) that the icon-word rule cut."""
+    text = f"{BODY}\n{code}\n{BODY}"
+    assert clean_text(text).text == text
+
+
+@pytest.mark.parametrize("config", ["image: redis", "image: mongo:3.0", "image: jwilder/nginx-proxy:latest",
+                                    "image: ghcr.io/immich-app/immich:${IMMICH_VERSION:-release}"])
+def test_a_config_listing_is_not_a_photo_credit(config: str) -> None:
+    text = f"{BODY}\nservices:\n{config}\n{BODY}"
+    cleaned = clean_text(text)
+    assert cleaned.text == text and cleaned.photo_credit is None
+
+
+def test_a_photo_credit_in_lower_case_with_an_agency_name_still_goes() -> None:
+    cleaned = clean_text(f"{BODY}\nFoto: dpa\n{BODY}")
+    assert cleaned.photo_credit == "dpa" and "Foto: dpa" not in cleaned.text
+
+
+def test_a_list_of_books_and_their_authors_keeps_its_by_lines() -> None:
+    """A reading list (real feed): each title is followed by "by <authors>"; those are not bylines."""
+    books = ("Designing Data-Intensive Applications\nby Martin Kleppmann\nSoftware Architecture: The Hard Parts\n"
+             "by Neal Ford, Mark Richards and Pramod Sadalage\nFundamentals of Software Architecture\n"
+             "by Mark Richards and Neal Ford")
+    text = f"{BODY}\n{books}"
+    cleaned = clean_text(text)
+    assert cleaned.text == text and cleaned.author is None
+    assert clean_text(f"By Jane Doe\n{BODY}").author == "Jane Doe"  # one byline still goes to metadata
+
+
+def test_a_salutation_before_the_repeated_headline_is_not_a_crumb() -> None:
+    """A newsletter post (real feed): "Good morning," stands before the headline the text repeats."""
+    cleaned = clean_text("Good morning,\nCouncil passes budget\n" + BODY, title="Council passes budget")
+    assert cleaned.text == "Good morning,\n" + BODY
+    assert [r.rule for r in cleaned.removals] == ["headline"]
+
+
+def test_a_marker_inside_a_code_listing_does_not_take_the_code_with_it() -> None:
+    """A React tutorial (real feed): a button labelled "Sign up" in a form's listing; the closing
+    tags after it are code, not the titles of a related-links block."""
+    text = f"{BODY}\n<button type=\"submit\" className=\"btn\">\nSign up\n</button>\n</form>\n{BODY}"
+    kept = clean_text(text).text.split("\n")
+    assert "</button>" in kept and "</form>" in kept
+
+
+def test_a_call_to_action_ending_a_paragraph_goes_and_the_sentences_before_it_stay() -> None:
+    text = f"{BODY}\nA new tutorial on that is coming shortly. Sign up to the newsletter to get it first."
+    cleaned = clean_text(text)
+    assert cleaned.text == f"{BODY}\nA new tutorial on that is coming shortly."
+    assert [(r.rule, r.text) for r in cleaned.removals] == [("call_to_action", "Sign up to the newsletter to get it first.")]
+
+
+def test_a_call_to_action_phrase_in_mid_paragraph_is_narrative() -> None:
+    """Real feed: a post that opens with "... if you follow me on twitter I frickin' love it. ..." lost
+    its whole first paragraph."""
+    text = ("So there's been quite a flurry of tweets tonight about Mixture. I'm sure you'll know if you follow me on "
+            "twitter I really love it. So in this brief post I hope to explain how it helps me.\n" + BODY)
+    assert clean_text(text).text == text

@@ -7,12 +7,14 @@ import struct
 from collections import Counter
 from urllib.parse import urlsplit
 
-from transforms.clean import normalize_for_match
+from transforms.clean import looks_like_code, normalize_for_match
 from transforms.records import Article, Removal
 
 MIN_ARTICLES = 5  # a line seen in this many distinct articles of a source is boilerplate
 MAX_WORDS = 40  # long paragraphs are content even when repeated (a recurring quote, a fact box)
 MIN_CHARS = 3
+HEADING_WORDS = 4  # a recurring line this short, alone between the article's own lines, is a heading
+
 
 
 def source_of(article: Article) -> str:
@@ -25,7 +27,7 @@ def source_of(article: Article) -> str:
 
 
 def fingerprint(line: str) -> int | None:
-    if len(line.split()) > MAX_WORDS:
+    if len(line.split()) > MAX_WORDS or looks_like_code(line):
         return None
     key = normalize_for_match(line)
     if len(key) < MIN_CHARS:
@@ -66,12 +68,32 @@ def strip_learned(articles: list[Article], stored: dict[tuple[str, int], int],
         learned = {fp for fp in fps if stored.get((source, fp), 0) + batch[(source, fp)] >= min_articles}
         if not learned:
             continue
+        lines = article.text.split("\n")
+        cut = _learned_lines(lines, learned)
         kept = []
-        for line in article.text.split("\n"):
-            if fingerprint(line) in learned:
+        for line, drop in zip(lines, cut):
+            if drop:
                 article.removals.append(Removal("learned_boilerplate", line))
             else:
                 kept.append(line)
         if kept:  # never empty an article: a page that is all "boilerplate" is a template page
             article.text = "\n".join(kept)
     return articles
+
+
+def _learned_lines(lines: list[str], learned: set[int]) -> list[bool]:
+    """Which lines go. A learned line of a few words ("Conclusion", "Ingredients") standing alone
+    between the article's own lines is the heading of a section of it: it stays. Short learned lines
+    go when another learned line is next to them (a footer block: "Hosts", "- Name - Host") or when
+    only learned lines follow them to the end (a sign-off: "Cheers!")."""
+    found = [fingerprint(line) in learned for line in lines]
+    text = [i for i, line in enumerate(lines) if line.strip()]
+    cut = found[:]
+    for place, i in enumerate(text):
+        if not found[i] or len(lines[i].split()) > HEADING_WORDS:
+            continue
+        before = place > 0 and found[text[place - 1]]
+        after = place + 1 < len(text) and found[text[place + 1]]
+        to_end = all(found[j] for j in text[place + 1:])
+        cut[i] = before or after or to_end
+    return cut

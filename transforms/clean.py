@@ -36,6 +36,12 @@ _EMBED_CONSENT = re.compile(
 # slipped past filters); no language writes words that way.
 _MIXED_SCRIPT = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[\u0400-\u04ff])\w+\b")
 
+# Lines of code listings: no cleaning rule reads them as page furniture.
+_CODE_CHARS = re.compile(r"[{}\[\]()<>;=$`|\\]")
+# closes a block, is a tag, a JSON key or a line comment; opens a block, ends a statement or an
+# entry of a literal; an arrow; a call; a template variable
+_CODE_SHAPE = re.compile(r"""^(?:[}\])]|</?[A-Za-z][^>]*>$|"[^"]*"\s*:|//)|(?:[{\[(;=]|['"`],)$|=>|\w\(\)|\$\{""")
+
 # Icon-font ligatures (Material Icons and friends) that leak into text as words.
 _ICON_WORDS = (
     "access_time|account_circle|arrow_back|arrow_forward|bookmark_border|calendar_today|"
@@ -46,9 +52,11 @@ _ICON_WORDS = (
     "visibility|watch_later|schedule|bookmark|favorite|folder|comment|share|star|person|"
     "event|today|label|print|email|mail|search|menu|close|update|link|home|place"
 )
-# An icon word glued to the label that follows it ("folder_openMore", "access_time3", "starAdd"),
-# or any snake_case token glued likewise.
-_ICON_GLUED = re.compile(rf"(?:\b(?:{_ICON_WORDS})(?=[A-Z0-9])|\b[a-z]+(?:_[a-z]+)+(?=[A-Z0-9]))")
+# A line that starts with an icon word glued to the label that follows it ("folder_openMore",
+# "access_time3 months", "starAdd"), or with any snake_case token glued likewise. Not "folder1/",
+# "person2" or "date_to_rfc822" inside a line, nor a line with ":" or "=" ("emailValid: false,",
+# "printOutput f = ..."): identifiers in code and commands.
+_ICON_GLUED = re.compile(rf"^(?=[^:=]*$)(?:(?:{_ICON_WORDS})|[a-z]+(?:_[a-z]+)+)(?=[A-Z]|\d+\s)")
 _ICON_ALONE = re.compile(rf"^(?:(?:{_ICON_WORDS})\b\s*)+$")
 
 # Whole-line UI chrome: share bars, favourites, reading time, comment counters.
@@ -194,6 +202,8 @@ _LICENSE_SENTENCE = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…”\"’])\s+(?=[A-Z“\"‘(©])")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
+MAX_BYLINES = 2  # a byline on top and a 'Reporting by' line at the end
 _TERMINAL = re.compile(r"[.!?…:;”\"’)]$")
 
 HEAD_ZONE = 8  # lines at the top where headlines, crumbs and bylines live
@@ -227,6 +237,20 @@ def _single_cell(line: str) -> str:
     if len(line) > 2 and line[0] == "|" and line[-1] == "|" and "|" not in line[1:-1]:
         return line[1:-1].strip() or line
     return line
+
+
+def looks_like_code(line: str) -> bool:
+    """A line of a code listing (`return (`, `</div>`, `"color": {`): repeated across a blog's
+    posts because the code is alike, not because the site adds it. Never learned."""
+    chars = line.strip()
+    symbols = len(_CODE_CHARS.findall(chars))
+    return bool(_CODE_SHAPE.search(chars)) or symbols >= max(3, 0.1 * len(chars.replace(" ", "")))
+
+
+def _config_line(line: str) -> bool:
+    """'image: redis', 'image: mongo:3.0': a setting in a config listing, all lower case, not the
+    credit line of a photo ('Image: Reuters', 'Foto: dpa')."""
+    return line[:1].islower() and not any(ch.isupper() for ch in line)
 
 
 def _is_short_label(line: str, max_words: int = 8) -> bool:
@@ -295,24 +319,27 @@ def _drop_shortcodes(c: _Cleaner) -> None:
 
 
 def _drop_line_noise(c: _Cleaner) -> None:
+    # Three or more "by Name" lines are a list of works and their authors, not the article's byline.
+    bylines = sum(1 for line in c.lines if len(line.split()) <= 12 and _BYLINE.match(line))
     for i, line in enumerate(c.lines):
         if not line:
             continue
         words = len(line.split())
         if words <= 14 and _INTERSTITIAL.match(line):
             c.drop(i, "interstitial")
-        elif words <= 12 and (_ICON_ALONE.match(line) or (_ICON_GLUED.search(line) and _is_short_label(line, 12))):
+        elif words <= 12 and (_ICON_ALONE.match(line) or (_ICON_GLUED.match(line) and _is_short_label(line, 12))) \
+                and not looks_like_code(line):
             c.drop(i, "icon_words")
         elif words <= 8 and _UI_LINE.match(line):
             c.drop(i, "ui_chrome")
         elif words <= 10 and _RELATIVE_TIME.search(line) and _is_short_label(line, 10):
             c.drop(i, "ui_chrome")
-        elif words <= 12 and (m := _BYLINE.match(line)):
+        elif words <= 12 and bylines <= MAX_BYLINES and (m := _BYLINE.match(line)):
             c.meta.setdefault("author", m.group("who").strip(" ,"))
             c.drop(i, "byline")
         elif words <= 12 and _DATELINE.match(line):
             c.drop(i, "dateline")
-        elif words <= 20 and ((m := _PHOTO_CREDIT.match(line)) or (m := _CREDIT_ONLY.match(line))
+        elif words <= 20 and (((m := _PHOTO_CREDIT.match(line)) and not _config_line(line) and not looks_like_code(line)) or (m := _CREDIT_ONLY.match(line))
                               or (words <= 8 and i < len(c.lines) - 1 and (m := _COPYRIGHT_CREDIT.match(line)))):
             c.meta.setdefault("photo_credit", m.group("credit").strip())
             c.drop(i, "photo_credit")
@@ -330,7 +357,24 @@ def _drop_line_noise(c: _Cleaner) -> None:
         elif _BARE_URL.match(line):
             c.drop(i, "bare_link")
         elif words <= 40 and _CALL_TO_ACTION.search(line):
-            c.drop(i, "call_to_action")
+            _drop_trailing_calls(c, i)
+
+
+def _drop_trailing_calls(c: _Cleaner, i: int) -> None:
+    """A call to action opens a reader appeal ("Like what you see? We decided against a paywall.")
+    or closes a paragraph. An appeal goes whole; of a paragraph, the sentences that end it and call
+    to subscribe, follow or comment go, the ones before them stay ("A new tutorial is coming shortly.
+    Sign up to the newsletter to get it first."). The phrase in mid-paragraph only is the author's
+    narrative ("I'm sure you'll know if you follow me on twitter I love it. So in this post...")."""
+    sentences = _SENTENCE_END.split(c.lines[i])
+    keep = len(sentences)
+    while keep and _CALL_TO_ACTION.search(sentences[keep - 1]):
+        keep -= 1
+    if keep == 0 or _CALL_TO_ACTION.search(sentences[0]):
+        c.drop(i, "call_to_action")
+    elif keep < len(sentences):
+        c.removals.append(Removal("call_to_action", " ".join(sentences[keep:])))
+        c.lines[i] = " ".join(sentences[:keep])
 
 
 def _drop_headline(c: _Cleaner, title: str | None) -> str | None:
@@ -348,7 +392,7 @@ def _drop_headline(c: _Cleaner, title: str | None) -> str | None:
     if not hits:
         return None
     for i in range(hits[0]):
-        if _is_short_label(c.lines[i]):
+        if _is_short_label(c.lines[i]) and not c.lines[i].endswith(","):  # "Good morning," opens the text
             c.drop(i, "crumb")
     for i in hits:
         c.drop(i, "headline")
@@ -375,8 +419,9 @@ def _drop_related_blocks(c: _Cleaner) -> None:
             rule = next((name for name, marker in _BLOCK_MARKERS if marker.match(line)), None)
         if rule:
             c.drop(i, rule)
-            j = i + 1
-            while j < len(c.lines) and len(c.lines[j].split()) <= 16 and not _TERMINAL.search(c.lines[j]):
+            j = i + 1  # a line of code ends the block: the marker was a button's label in a listing
+            while (j < len(c.lines) and len(c.lines[j].split()) <= 16 and not _TERMINAL.search(c.lines[j])
+                   and not looks_like_code(c.lines[j])):
                 c.drop(j, rule)
                 j += 1
             i = j
