@@ -77,6 +77,9 @@ def edit_path(value: Optional[Path]) -> Path:
     return value or Path(os.environ.get("NEWSFLOW_FEEDS") or LOCAL_FEEDS)
 
 
+EPHEMERAL_STARTUP_SECONDS = 120
+
+
 def _prefect_env(verbose: bool) -> None:
     """Before prefect is imported: no telemetry, quiet logs unless asked."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -87,6 +90,10 @@ def _prefect_env(verbose: bool) -> None:
         # The temporary server Prefect starts for a one-off run is torn down as the run ends and
         # complains about events it had not flushed yet; that is its bookkeeping, not the run's.
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+        # Its first start migrates a new database (about 16 s here); Prefect gives up after 20 s of
+        # waiting, so a busy machine failed whole runs ("Timed out while attempting to connect to
+        # ephemeral Prefect API server", seen with two test suites on 2 cores).
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(EPHEMERAL_STARTUP_SECONDS))
 
 
 @app.command()

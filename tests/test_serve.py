@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from newsflow.cli import parse_interval
+from newsflow.cli import EPHEMERAL_STARTUP_SECONDS, _prefect_env, parse_interval
 from tests.conftest import NEWSFLOW, REPO, SEEDS, newsflow
 from warehouse.query import run_query
 
@@ -30,6 +30,17 @@ PREFECT = Path(sys.executable).parent / "prefect"
 ])
 def test_intervals(text, expected) -> None:
     assert parse_interval(text) == expected
+
+
+def test_a_one_off_run_waits_long_enough_for_prefects_temporary_server(monkeypatch) -> None:
+    """Prefect's 20 s wait failed runs on a busy machine; a user's own setting wins."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS")}
+    monkeypatch.setattr(os, "environ", env)  # the test's own copy: nothing leaks into later tests
+    _prefect_env(verbose=False)
+    assert env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == str(EPHEMERAL_STARTUP_SECONDS)
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "45"
+    _prefect_env(verbose=False)
+    assert env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == "45"
 
 
 @pytest.mark.parametrize("text", ["", "15", "fifteen minutes", "10s", "15m and more", "-5m"])
