@@ -277,7 +277,7 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
     for article, row in zip(articles, keys):
         article.band_keys = row
     verdicts = dedup.find_duplicates([(a.article_id, a.text, a.published_at) for a in articles], keys, known, now=now,
-                                     batch_shingles=shingles)
+                                     batch_shingles=shingles, titles=[a.title for a in articles])
     for article in articles:
         if (verdict := verdicts.get(article.article_id)) is not None:
             article.duplicate_of, article.duplicate_kind = verdict.duplicate_of, verdict.kind

@@ -69,3 +69,32 @@ def test_unrelated_batch_has_no_duplicates() -> None:
     texts = [seed(p) for p in ("000", "002", "003", "004")]
     batch = [(str(i), t, NOW) for i, t in enumerate(texts)]
     assert find_duplicates(batch, band_keys_for(texts), [], now=NOW) == {}
+
+
+SPONSOR = ("Thanks to Onshape for sponsoring this video! You and your company can try it out for free by going to "
+           "https://onshape.pro/maker\nSupport Me on Patreon:\nhttps://patreon.com/maker\nFollow me for more updates "
+           "on projects:\nInstagram: www.instagram.com/makeryt/\nGet 10% Off on a Space Mouse:\nCode: maker")
+
+
+def test_two_videos_of_a_channel_are_not_copies_of_each_other() -> None:
+    """Real feed (a YouTube channel): two videos' descriptions are all sponsor and link lines; their
+    titles share no word. Same text too (exact hash): still two items."""
+    first, second = SPONSOR + "\nProject CAD:\nhttps://cad.example/one", SPONSOR
+    titles = ["Building a Real Life Flight Simulator. Pt 3", "I Put Tracks on a OneWheel.. Will it Work?"]
+    for a, b in ((first, second), (second, second)):
+        batch = [("sim", a, NOW - timedelta(days=1)), ("wheel", b, NOW)]
+        keys = band_keys_for([a, b])
+        assert find_duplicates(batch, keys, [], now=NOW) != {}  # without titles: alike enough to be a copy
+        assert find_duplicates(batch, keys, [], now=NOW, titles=titles) == {}
+        stored = Known("sim", a, content_hash(a), frozenset(keys[0]), None, (NOW - timedelta(days=1), 0, NOW), titles[0])
+        assert find_duplicates([("wheel", b, NOW)], [keys[1]], [stored], now=NOW, titles=[titles[1]]) == {}
+
+
+def test_a_short_wire_copy_under_another_headline_is_still_a_copy() -> None:
+    text = ("An 18-year-old man ran toward the U.S. Capitol with a loaded shotgun on Tuesday before police arrested "
+            "him without incident, said U.S. Capitol Police Chief Michael Sullivan.")
+    copy = text.replace("U.S.", "US")
+    titles = ["Man arrested after running toward US Capitol with a shotgun", "18-year-old held near Capitol"]
+    verdicts = find_duplicates([("wire", text, NOW - timedelta(hours=2)), ("copy", copy, NOW)], band_keys_for([text, copy]),
+                               [], now=NOW, titles=titles)
+    assert verdicts["copy"].duplicate_of == "wire"

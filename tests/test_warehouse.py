@@ -58,7 +58,7 @@ def test_candidates_come_from_band_join_and_hash(db) -> None:
         wdb.migrate(conn)
         store.load_batch(conn, [article(1), article(2)], [], [], now=NOW)
         found = store.duplicate_candidates(conn, ["h2"], [1001, 99999])
-    assert sorted(k.article_id for k in found) == ["id1", "id2"]
+    assert sorted((k.article_id, k.title) for k in found) == [("id1", "T1"), ("id2", "T2")]  # titles: dedup.different_items
 
 
 def test_sql_is_read_only_and_errors_are_clear(db) -> None:

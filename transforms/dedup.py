@@ -28,6 +28,8 @@ PARAGRAPH_KEY_WORDS = 12
 MAX_PARAGRAPH_KEYS = 64
 KEY_SCHEME = 2  # bump when shingles or keys change: stored keys are rebuilt from the stored text
 _SEED = 1
+SHORT_TEXT_WORDS = 80  # below this, a text can be all boilerplate: a video's sponsor and link lines
+_TITLE_WORD = re.compile(r"[^\W\d_]{3,}")
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-"})
 _NON_WORD = re.compile(r"[^\w\s]")
@@ -125,12 +127,27 @@ class Known:
     band_keys: frozenset[int]  # for a stored article: the keys it shares with the batch
     duplicate_of: str | None
     order: tuple  # (published_at, ingestion order): earliest first
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     duplicate_of: str
     kind: str  # exact | near
+
+
+def title_words(title: str | None) -> frozenset[str]:
+    return frozenset(_TITLE_WORD.findall(normalize_text(title or "")))
+
+
+def different_items(text: str, title: str | None, other: Known) -> bool:
+    """Two short texts alike only in what their site puts around everything (two videos of one
+    channel, their descriptions all sponsor and link lines) whose titles share no word of three
+    letters or more are two items, not a copy. A republished copy keeps words of its headline."""
+    if min(len(text.split()), len(other.text.split())) >= SHORT_TEXT_WORDS:
+        return False
+    mine, theirs = title_words(title), title_words(other.title)
+    return bool(mine) and bool(theirs) and not mine & theirs
 
 
 def find_duplicates(
@@ -140,12 +157,14 @@ def find_duplicates(
     *,
     now: datetime,
     batch_shingles: list[set[bytes]] | None = None,
+    titles: list[str | None] | None = None,
 ) -> dict[str, Verdict]:
     """Batch items (article_id, text, published_at) in arrival order -> verdicts for the copies.
 
     A copy points at its group's root: the earliest article by published_at, then ingestion.
     Known articles rank before the batch at equal dates (they were ingested first).
     `batch_shingles`: the batch's shingles when already computed (`keys_and_shingles`).
+    `titles`: the batch's titles, row for row (see `different_items`).
     """
     pool: list[Known] = list(known)
     by_hash: dict[str, Known] = {}
@@ -175,23 +194,26 @@ def find_duplicates(
     order = sorted(range(len(batch)), key=lambda i: (batch[i][2] or now, i))
     for rank, i in enumerate(order):
         article_id, text, published = batch[i]
+        title = titles[i] if titles else None
         digest = content_hash(text)
         keys = frozenset(batch_keys[i])
-        me = Known(article_id, text, digest, keys, None, (published or now, 1, rank))
+        me = Known(article_id, text, digest, keys, None, (published or now, 1, rank), title)
         match = by_hash.get(digest)
+        if match is not None and different_items(text, title, match):
+            match = None
         kind = "exact"
         if match is None:
             mine = shingles_of(article_id, text)
             sharing = {id(k): k for key in keys for k in by_key.get(key, ())}.values()
-            near = [k for k in sharing if is_near_copy(
+            near = [k for k in sharing if not different_items(text, title, k) and is_near_copy(
                 mine, shingles_of(k.article_id, k.text),
                 lambda k=k: (pairs_of(article_id, text), pairs_of(k.article_id, k.text)))]
             match = min(near, key=lambda k: k.order) if near else None
-            kind = "near"
+            kind = "exact" if match is not None and match.content_hash == digest else "near"
         if match is not None:
             root = match.duplicate_of or match.article_id
             verdicts[article_id] = Verdict(root, kind)
-            me = Known(article_id, text, digest, keys, root, me.order)
+            me = Known(article_id, text, digest, keys, root, me.order, title)
         pool.append(me)
         by_hash.setdefault(digest, me)
         for key in keys:

@@ -76,12 +76,12 @@ def duplicate_candidates(conn: duckdb.DuckDBPyConnection, hashes: list[str], ban
     # then the few hits by id (a join with the first query would scan every stored text)
     rows = conn.execute(
         f"""
-        SELECT article_id, text, content_hash, duplicate_of, coalesce(published_at, ingested_at), ingested_at
+        SELECT article_id, text, content_hash, duplicate_of, coalesce(published_at, ingested_at), ingested_at, title
         FROM articles WHERE article_id IN {_literals(sorted(set(shared) | set(same_text)))}
         """).fetchall()
     return [
         Known(article_id=r[0], text=r[1], content_hash=r[2], duplicate_of=r[3],
-              band_keys=frozenset(shared.get(r[0], ())), order=(r[4], 0, r[5]))
+              band_keys=frozenset(shared.get(r[0], ())), order=(r[4], 0, r[5]), title=r[6])
         for r in rows
     ]
 
