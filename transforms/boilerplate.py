@@ -16,7 +16,6 @@ MIN_CHARS = 3
 HEADING_WORDS = 4  # a recurring line this short, alone between the article's own lines, is a heading
 
 
-
 def source_of(article: Article) -> str:
     """The publisher a line belongs to: the article's host without www."""
     for url in (article.url, article.feed_url):
@@ -88,12 +87,11 @@ def _learned_lines(lines: list[str], learned: set[int]) -> list[bool]:
     only learned lines follow them to the end (a sign-off: "Cheers!")."""
     found = [fingerprint(line) in learned for line in lines]
     text = [i for i, line in enumerate(lines) if line.strip()]
+    tail = len(text)  # text[tail:] are all learned: the closing block
+    while tail and found[text[tail - 1]]:
+        tail -= 1
     cut = found[:]
     for place, i in enumerate(text):
-        if not found[i] or len(lines[i].split()) > HEADING_WORDS:
-            continue
-        before = place > 0 and found[text[place - 1]]
-        after = place + 1 < len(text) and found[text[place + 1]]
-        to_end = all(found[j] for j in text[place + 1:])
-        cut[i] = before or after or to_end
+        if found[i] and len(lines[i].split()) <= HEADING_WORDS and place < tail:
+            cut[i] = (place > 0 and found[text[place - 1]]) or (place + 1 < len(text) and found[text[place + 1]])
     return cut

@@ -202,7 +202,6 @@ _LICENSE_SENTENCE = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…”\"’])\s+(?=[A-Z“\"‘(©])")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 MAX_BYLINES = 2  # a byline on top and a 'Reporting by' line at the end
 _TERMINAL = re.compile(r"[.!?…:;”\"’)]$")
 
@@ -339,7 +338,8 @@ def _drop_line_noise(c: _Cleaner) -> None:
             c.drop(i, "byline")
         elif words <= 12 and _DATELINE.match(line):
             c.drop(i, "dateline")
-        elif words <= 20 and (((m := _PHOTO_CREDIT.match(line)) and not _config_line(line) and not looks_like_code(line)) or (m := _CREDIT_ONLY.match(line))
+        elif words <= 20 and (((m := _PHOTO_CREDIT.match(line)) and not _config_line(line) and not looks_like_code(line))
+                              or (m := _CREDIT_ONLY.match(line))
                               or (words <= 8 and i < len(c.lines) - 1 and (m := _COPYRIGHT_CREDIT.match(line)))):
             c.meta.setdefault("photo_credit", m.group("credit").strip())
             c.drop(i, "photo_credit")
@@ -366,7 +366,7 @@ def _drop_trailing_calls(c: _Cleaner, i: int) -> None:
     to subscribe, follow or comment go, the ones before them stay ("A new tutorial is coming shortly.
     Sign up to the newsletter to get it first."). The phrase in mid-paragraph only is the author's
     narrative ("I'm sure you'll know if you follow me on twitter I love it. So in this post...")."""
-    sentences = _SENTENCE_END.split(c.lines[i])
+    sentences = _SENTENCE_SPLIT.split(c.lines[i])
     keep = len(sentences)
     while keep and _CALL_TO_ACTION.search(sentences[keep - 1]):
         keep -= 1
