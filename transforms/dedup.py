@@ -205,9 +205,10 @@ def find_duplicates(
         if match is None:
             mine = shingles_of(article_id, text)
             sharing = {id(k): k for key in keys for k in by_key.get(key, ())}.values()
-            near = [k for k in sharing if not different_items(text, title, k) and is_near_copy(
+            near = [k for k in sharing if is_near_copy(  # verified copies only, then their titles
                 mine, shingles_of(k.article_id, k.text),
-                lambda k=k: (pairs_of(article_id, text), pairs_of(k.article_id, k.text)))]
+                lambda k=k: (pairs_of(article_id, text), pairs_of(k.article_id, k.text)))
+                and not different_items(text, title, k)]
             match = min(near, key=lambda k: k.order) if near else None
             kind = "exact" if match is not None and match.content_hash == digest else "near"
         if match is not None:
