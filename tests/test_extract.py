@@ -1,10 +1,11 @@
 """Extraction: HTML through trafilatura, text kept by paragraph, junk rejected."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from transforms.articles import build_article, canonical_url
-from transforms.extract import extract_article
+from transforms.extract import extract_article, html_to_text
 from transforms.records import FeedEntry, Fetched, Rejected
 
 PARAS = [f"Paragraph {i} of the report explains in plain words what the city council decided on the budget today." for i in range(6)]
@@ -131,3 +132,11 @@ def test_the_article_body_taken_is_the_pages_own_not_one_it_lists() -> None:
             "<p>Subscribers can read the full story in our app, together with the council's own papers and the recorded debate of the evening session.</p>"
             "</main></body></html>").encode()
     assert extract_article(html).text.split("\n") == own
+
+
+def test_a_fragment_trafilatura_declines_gives_no_warning_in_the_runs_output(caplog) -> None:
+    # an entry whose content is only an image: trafilatura finds no article and would warn each time
+    with caplog.at_level("DEBUG", logger="trafilatura"):
+        text = html_to_text('<img src="/chart.png">')
+    assert text.strip() == ""
+    assert not [r for r in caplog.records if r.name.startswith("trafilatura") and r.levelno >= logging.WARNING]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 from collections import deque
 from datetime import datetime, timezone
@@ -12,6 +13,16 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from transforms.records import Extracted
+
+
+
+def _not_a_declined_page(record: logging.LogRecord) -> bool:
+    """trafilatura warns "discarding data" for every page or feed fragment it finds no article in
+    (one line per short feed entry in a run's output); newsflow records those outcomes itself."""
+    return record.msg != "discarding data: %s"
+
+
+logging.getLogger("trafilatura.core").addFilter(_not_a_declined_page)
 
 _HTML_SNIFF = re.compile(rb"<(?:!doctype\s+html|html|head|body|article|div|p|meta|title)[\s>/]", re.I)
 _CHARSET = re.compile(r"charset=([\w.:-]+)", re.I)
