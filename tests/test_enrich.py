@@ -83,3 +83,15 @@ def test_spacy_worker_processes_give_the_same_entities() -> None:
     two = enrich.analyse(texts, processes=2)
     assert [labels(a.entities) for a in one] == [labels(a.entities) for a in two]
     assert ("Emmanuel Macron", "PERSON") in labels(one[0].entities)
+
+
+def test_words_that_open_a_sentence_are_not_places_in_languages_without_a_model() -> None:
+    # Portuguese: "Para", "Uma", "Esse" open sentences; GeoNames lists them as alternate names of
+    # Belém, Umeå and Essen. "Braga" is the town.
+    text = ("Para quem gosta de programar, o evento em Braga foi ótimo. Uma semana de palestras. "
+            "Esse é o melhor encontro do ano, e foi para todos.")
+    (result,) = enrich.enrich_texts([text])
+    assert result.language == "pt"
+    names = {e.name for e in result.entities}
+    assert not names & {"Para", "Uma", "Esse"}
+    assert {p.place_name for p in result.places} == {"Braga"}

@@ -19,22 +19,45 @@ def test_transliterations_share_a_skeleton() -> None:
     assert skeleton(name_key("Dayr al-Zowr")) == skeleton(name_key("Deir ez-Zor")) == skeleton(name_key("Deir Ezzor"))
 
 
-@pytest.mark.parametrize(("mention", "country", "kind"), [
-    ("al-Bukamal", "SY", "city"),      # only through GeoNames' alternate names
-    ("Abu Kamal", "SY", "city"),
-    ("U.S.", "US", "country"),
-    ("Łódź", "PL", "city"),
-    ("Hanoi", "VN", "city"),
-    ("Texas", "US", "region"),
-    ("Europe", None, "continent"),
+@pytest.mark.parametrize(("mention", "country", "kind", "named"), [
+    ("al-Bukamal", "SY", "city", ["Syria"]),  # only through GeoNames' alternate names: the country named
+    ("Abu Kamal", "SY", "city", ["Syria"]),
+    ("Cologne", "DE", "city", []),           # an alternate name of a city of a million: its exonym
+    ("U.S.", "US", "country", []),
+    ("Łódź", "PL", "city", []),
+    ("Hanoi", "VN", "city", []),
+    ("Texas", "US", "region", []),
+    ("Europe", None, "continent", []),
 ])
-def test_lookup_finds_places_by_any_common_spelling(mention, country, kind) -> None:
-    resolved = gazetteer().resolve([mention])[mention].place
+def test_lookup_finds_places_by_any_common_spelling(mention, country, kind, named) -> None:
+    resolved = gazetteer().resolve([*named, mention])[mention].place
     assert (resolved.country_code, resolved.kind) == (country, kind)
 
 
+@pytest.mark.parametrize(("mention", "named"), [
+    ("Google", ["United States"]),  # an alternate name of Topeka
+    ("Stalin", ["Ukraine"]),        # a former name of Donetsk
+    ("AI", []),                     # "‘Ai", a Jordanian village
+    ("al-Bukamal", []),             # a small town's alternate name, its country not named
+    ("OSA", ["Japan"]),             # an airport's code
+    ("UN", ["India"]),              # the Indian town "Un", written otherwise
+    ("n’t", []),                    # a model's misreading of "aren’t"
+    ("Red Bull", ["Germany"]),      # spelling skeleton of Radebeul: only for transliterated names
+    ("Peterson", ["United States"]),
+])
+def test_words_and_names_that_geonames_lists_somewhere_are_not_places(mention, named) -> None:
+    assert mention not in gazetteer().resolve([*named, mention])
+
+
+def test_short_alternate_names_count_as_written() -> None:
+    g = gazetteer()
+    assert g.resolve(["NYC"])["NYC"].place.name == "New York City"
+    assert g.resolve(["LA"])["LA"].place.name == "Los Angeles"
+    assert "La" not in g.resolve(["La"])
+
+
 def test_same_place_under_two_spellings_is_one_geonameid() -> None:
-    places = gazetteer().resolve(["al-Bukamal", "Abu Kamal"])
+    places = gazetteer().resolve(["Syria", "al-Bukamal", "Abu Kamal"])
     assert places["al-Bukamal"].place.geonameid == places["Abu Kamal"].place.geonameid
     assert abs(places["al-Bukamal"].place.latitude - 34.45) < 0.1
 

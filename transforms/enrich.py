@@ -252,7 +252,7 @@ def finish(analyses: list[Analysis], texts: list[str], published: list[datetime 
         if analysis.language == "en":
             entities = correct_entities(analysis.entities, labels, organisations, places)
         else:
-            entities = scan_entities(text, organisations, places)
+            entities = scan_entities(text, organisations, places, analysis.language)
         idf_terms = {t: _idf(documents, history.term_df.get(t, 0) + batch_df[t]) for t in analysis.terms}
         idf_names = {e.name: _idf(documents, sum(history.labels.get(e.name, {}).values()) + name_df[e.name])
                      for e in entities}
@@ -313,11 +313,14 @@ def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], 
     return fixed
 
 
-def scan_entities(text: str, organisations: frozenset[str], places: Gazetteer) -> list[Entity]:
+def scan_entities(text: str, organisations: frozenset[str], places: Gazetteer, language: str | None = None) -> list[Entity]:
     """Languages without a model here: places from the gazetteer and organisations the warehouse
-    has learned, found in runs of capitalised words, longest match first."""
+    has learned, found in runs of capitalised words, longest match first. A single word that the
+    text also writes in lower case, or a function word of its language, is a word that opens a
+    sentence ("Para", "Uma", "Esse" in Portuguese), not a name."""
     found: list[Entity] = []
     countries = set()
+    words_in_lower_case = set(re.findall(r"(?<![\w’'])[^\W\d_A-ZÀ-ÖØ-Þ][\w’'-]*", text)) | stop_words(language)
     for run in _CAPITALISED_RUN.finditer(text):
         words = list(re.finditer(r"\S+", run.group(0)))
         i = 0
@@ -325,6 +328,8 @@ def scan_entities(text: str, organisations: frozenset[str], places: Gazetteer) -
             for j in range(len(words), i, -1):
                 start, end = run.start() + words[i].start(), run.start() + words[j - 1].end()
                 name = _clean_entity(text[start:end])
+                if " " not in name and name.lower() in words_in_lower_case and name not in organisations:
+                    continue
                 label = _scan_label(name, organisations, places)
                 if label:
                     found.append(Entity(name, label, start, end))
@@ -334,8 +339,10 @@ def scan_entities(text: str, organisations: frozenset[str], places: Gazetteer) -
             else:
                 i += 1
     # A small town is only meant when the text names its country.
-    return [e for e in found if e.label != "GPE" or any(p.kind != "city" or p.population >= SMALL_TOWN
-                                                        or p.country_code in countries for p in places.lookup(e.name))]
+    named = dict.fromkeys(countries, 1.0)
+    return [e for e in found if e.label != "GPE" or any(
+        places.plausible(e.name, p, named) and (p.kind != "city" or p.population >= SMALL_TOWN or p.country_code in countries)
+        for p in places.lookup(e.name))]
 
 
 def _scan_label(name: str, organisations: frozenset[str], places: Gazetteer) -> str | None:
