@@ -15,7 +15,6 @@ from lxml import html as lxml_html
 from transforms.records import Extracted
 
 
-
 def _not_a_declined_page(record: logging.LogRecord) -> bool:
     """trafilatura warns "discarding data" for every page or feed fragment it finds no article in
     (one line per short feed entry in a run's output); newsflow records those outcomes itself."""

@@ -118,6 +118,10 @@ def place_like(name: str) -> bool:
     return any(c.isalpha() and not c.islower() for c in name) and not _NOT_IN_NAMES.search(name)
 
 
+def _is_short(key: str) -> bool:
+    return len(key.replace(" ", "")) < SHORT_NAME
+
+
 def _latin(name: str) -> bool:
     return bool(name) and (name.isascii() or not _NON_LATIN.search(name))
 
@@ -143,7 +147,7 @@ class Gazetteer:
             for name in set(names):
                 if not _latin(name) or not (key := name_key(name)):
                     continue
-                if place.kind == "city" and len(key.replace(" ", "")) < SHORT_NAME and (key, place.geonameid) not in self.own:
+                if place.kind == "city" and _is_short(key) and (key, place.geonameid) not in self.own:
                     if not _AIRPORT_CODE.match(name) or name in CITY_ABBREVIATIONS:
                         self.short[name].append(place)
                 else:
@@ -164,7 +168,7 @@ class Gazetteer:
             return True
         key = name_key(name)
         as_written = name in self.short and place in self.short[name]
-        if len(key.replace(" ", "")) < SHORT_NAME and not as_written and name != place.name:
+        if _is_short(key) and not as_written and name != place.name:
             return False  # "UN" is not the Indian town "Un", nor "NaN" the Thai "Nan"
         if (key, place.geonameid) in self.own or place.population >= BIG_CITY:
             return True
