@@ -3,7 +3,7 @@
 
 The stored articles are generated in DuckDB (Zipf-like word draws from a 5,000-word vocabulary,
 ~150 words each, spread evenly over a year and stored in time order as loads append them, ids
-hashes as the pipeline's are, ~40 candidate keys each, stories of 3 consecutive articles, their
+hashes as the pipeline's are, candidate keys as many as a real page has (PAGE_KEYS), stories of 3 consecutive articles, their
 term counts in story_terms as a load stores them). The
 batch holds 900 fresh texts and 100 copies of stored articles (half verbatim, half with a paragraph
 added), published on the last day. Timed and measured in a child process (peak RSS from
@@ -25,6 +25,9 @@ N = int(os.environ.get("NEWSFLOW_SCALE_N", "1000000"))
 BATCH = 1000
 VOCAB = 5000
 END = "2025-12-31 12:00:00+00"
+# A stored article's candidate keys: the MinHash bands plus one per paragraph of 12+ words; the 300
+# real pages of shared/data/extraction have 15 such paragraphs on average (median 11, 90th pct 32).
+PAGE_KEYS_PARAGRAPHS = 15
 
 
 def build(db: Path, n: int) -> float:
@@ -54,9 +57,10 @@ def build(db: Path, n: int) -> float:
                        w -> v.words[1 + (({VOCAB} - 1) * pow((hash(i, p, w) % 10000) / 10000.0, 2))::INT]), ' ')), chr(10)),
                    ts, 'en', story, ts, 'page', md5(i::VARCHAR), 150
             FROM gen, v ORDER BY i""")
-        conn.execute("""
+        from transforms.dedup import BANDS
+        conn.execute(f"""
             INSERT INTO article_bands SELECT (hash(i, k) >> 1)::BIGINT - 4611686018427387904, aid
-            FROM gen, range(40) r(k)""")
+            FROM gen, range({BANDS + PAGE_KEYS_PARAGRAPHS}) r(k)""")
         conn.execute("""
             INSERT INTO stories SELECT story_id, min(published_at), max(published_at), count(*), any_value(title)
             FROM articles GROUP BY story_id""")
