@@ -51,6 +51,30 @@ def test_the_warehouse_majority_label_wins_and_organisations_lend_their_name() -
     assert labels(enrich.correct_entities([ent("Daesh", "GPE")], {"Daesh": {"ORG": 5, "GPE": 4}}, frozenset(), gazetteer())) == {("Daesh", "GPE")}
 
 
+def test_code_and_lower_case_words_are_not_names() -> None:
+    """Technical posts: the small model reads code and contractions as names (real feeds: "max"
+    PERSON 112 times, "n’t" GPE 68, "shade($color" PERSON)."""
+    from transforms.gazetteer import gazetteer
+
+    fixed = enrich.correct_entities([ent("n’t", "GPE"), ent("max", "PERSON"), ent("shade($color", "PERSON"),
+                                     ent("podcast_id", "GPE"), ent("@import", "ORG"), ent("eBay", "ORG"),
+                                     ent("AT&T", "ORG"), ent("Zürich", "GPE")], {}, frozenset(), gazetteer())
+    assert labels(fixed) == {("eBay", "ORG"), ("AT&T", "ORG"), ("Zürich", "GPE")}
+
+
+def test_a_brand_is_no_place_unless_the_gazetteer_knows_it() -> None:
+    """"AI" was the real feeds' top GPE (1,014 times), then "F1", "DC" (DC Comics), "OpenAI"."""
+    from transforms.gazetteer import gazetteer
+
+    fixed = enrich.correct_entities([ent("AI", "GPE"), ent("F1", "GPE"), ent("OpenAI", "GPE"), ent("UK", "GPE"),
+                                     ent("UAE", "GPE"), ent("McAllen", "GPE"), ent("Ontario", "GPE")], {}, frozenset(),
+                                    gazetteer())
+    assert labels(fixed) == {("AI", "ORG"), ("F1", "ORG"), ("OpenAI", "ORG"), ("UK", "GPE"), ("UAE", "GPE"),
+                             ("McAllen", "GPE"), ("Ontario", "GPE")}
+    # the warehouse's majority label does not make a brand a place again
+    assert labels(enrich.correct_entities([ent("AI", "ORG")], {"AI": {"GPE": 9}}, frozenset(), gazetteer())) == {("AI", "ORG")}
+
+
 def test_other_languages_get_places_and_learned_organisations() -> None:
     text = ("Die Bundeswehr verlegt Soldaten nach Litauen. In Berlin und Vilnius beraten die Minister, "
             "während Essen serviert wird. Die NATO prüft die Lage.")

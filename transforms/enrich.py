@@ -40,6 +40,12 @@ _WORD = re.compile(r"\w[\w'’\-]*\w|\w", re.UNICODE)
 _CALENDAR = frozenset(MONTH) | frozenset(WEEKDAY) | {"yesterday", "today", "tomorrow"}
 _TERM = re.compile(r"[^\W\d_]{3,}")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
+# The small model reads code and markup in technical posts as names ("shade($color", "podcast_id",
+# "@import", "\\continue"): a name holds none of these characters.
+_CODE_CHARACTERS = re.compile(r"[$(){}\[\]<>=\\@;|_%^~`]")
+# A name written with a capital inside a word ("OpenAI", "PostgreSQL", "LinkedIn") is a brand,
+# not a place, unless the gazetteer knows it ("McAllen", "DeKalb").
+_INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
 # Runs of capitalised words, with the particles place and organisation names carry inside them.
 _CAPITALISED_RUN = re.compile(
     r"(?<![\w’'])(?:[A-ZÀ-ÖØ-Þ][\w’'\-]*)(?:\s+(?:(?:al|el|de|del|di|du|la|le|von|van|der|of|and)\s+)?[A-ZÀ-ÖØ-Þ][\w’'\-]*){0,5}")
@@ -285,7 +291,10 @@ def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], 
       unless it is the surname of a person in the article;
     - a name the warehouse labels one way in most articles takes that label;
     - an all-capitals PERSON is an organisation's acronym; a PERSON or NORP that contains a known
-      organisation's name is that organisation's kin ("Kataib Hezbollah")."""
+      organisation's name is that organisation's kin ("Kataib Hezbollah");
+    - a place the gazetteer does not know, written as an acronym or with a capital inside a word, is
+      an organisation ("AI", "OpenAI");
+    - a mention that cannot be a name (no capital, code characters) is dropped."""
     people = {e.name for e in entities if e.label == "PERSON" and " " in e.name}
     surnames = {name.split()[-1] for name in people}
     place_names = [e.name for e in entities if e.label in PLACE_LABELS]
@@ -293,6 +302,8 @@ def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], 
     context = {r.place.country_code for r in places.resolve(place_names, evidence).values() if r.place.country_code}
     fixed = []
     for e in entities:
+        if not is_name(e.name):
+            continue
         label = e.label
         if label != "PERSON" and (e.name in surnames or e.name in people):
             label = "PERSON"  # one person, one label: "Tony Thompson" ... "Thompson" (not ORG)
@@ -309,8 +320,17 @@ def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], 
                 label = "ORG"
             elif label in ("PERSON", "NORP") and " " in e.name and any(w in organisations for w in e.name.split()):
                 label = "ORG"
+        if label in ("GPE", "LOC") and (_ACRONYM.match(e.name) or _INNER_CAPITAL.search(e.name)) and not places.lookup(e.name):
+            label = "ORG"  # "AI", "F1", "OpenAI" as places: a name no gazetteer knows, written as a brand's
         fixed.append(e if label == e.label else Entity(e.name, label, e.start_char, e.end_char))
     return fixed
+
+
+def is_name(name: str) -> bool:
+    """Whether a mention the model calls a name can be one: names are capitalised ("max", "sec",
+    the "n’t" of "aren’t", "eth0" are not) and hold no code characters."""
+    cased = [c for c in name if c.lower() != c.upper()]
+    return (not cased or any(c.isupper() for c in cased)) and not _CODE_CHARACTERS.search(name)
 
 
 def scan_entities(text: str, organisations: frozenset[str], places: Gazetteer, language: str | None = None) -> list[Entity]:
