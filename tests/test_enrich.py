@@ -119,3 +119,18 @@ def test_words_that_open_a_sentence_are_not_places_in_languages_without_a_model(
     names = {e.name for e in result.entities}
     assert not names & {"Para", "Uma", "Esse"}
     assert {p.place_name for p in result.places} == {"Braga"}
+
+
+def test_language_is_a_two_letter_code_read_from_words_not_links_or_keys() -> None:
+    """SPEC: `language` is ISO 639-1. py3langid also knows three-letter classes: it called this
+    caption (a real NYT feed entry) Nigerian Pidgin, and a post carrying a PGP key "zxx"."""
+    caption = "President Trump with Israel’s president, Isaac Herzog, and Prime Minister Benjamin Netanyahu at Ben Gurion Airport in October."
+    assert enrich.detect_language(caption)[0] == "en"
+    key_block = "\n".join(["My new OpenPGP certificate has a fingerprint of D477040C70C2156A5C298549BB7E9101495E6BF7."]
+                          + ["xjMEZXEJyxYJKwYBBAHaRw8BAQdA5BpbW0bpl5qCng/RiqwhQINrplDMSS5JsO/Y"] * 12)
+    assert enrich.detect_language(key_block)[0] == "en"
+    assert enrich.detect_language("مصر هي أكبر دولة عربية من حيث عدد السكان")[0] == "ar"  # not Egyptian Arabic's "arz"
+    # links and handles say nothing of the language: a video description's words decide
+    language, score = enrich.detect_language("Check out the video here: https://youtu.be/q0NaCXPdvMA?si=8LAr0qRjewiKvJuR\n"
+                                              "Patreon: https://patreon.com/MichaelRechtin\nThanks for watching, see you next week!")
+    assert language == "en" and score > 0.9

@@ -39,6 +39,8 @@ OVERRIDE_TOWN = 25_000
 _WORD = re.compile(r"\w[\w'’\-]*\w|\w", re.UNICODE)
 _CALENDAR = frozenset(MONTH) | frozenset(WEEKDAY) | {"yesterday", "today", "tomorrow"}
 _TERM = re.compile(r"[^\W\d_]{3,}")
+# What carries no language: links, addresses, handles, keys and hashes, numbers.
+_NOT_LANGUAGE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<!\w)[@#]\w+|(?=\S*\d)\S{12,}|\d+")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
 # The small model reads code and markup in technical posts as names ("shade($color", "podcast_id",
 # "@import", "\\continue"): a name holds none of these characters.
@@ -88,7 +90,11 @@ class Enrichment:
 def _language_identifier():
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    # `language` is ISO 639-1 (SPEC.md): the model's 26 other classes are three-letter codes
+    # ("pcm" for an 18-word English caption, "zxx" for a post carrying a PGP key, "arz" for Arabic)
+    identifier.set_languages([code for code in identifier.nb_classes if len(code) == 2])
+    return identifier
 
 
 @lru_cache(maxsize=1)
@@ -107,7 +113,8 @@ def _nlp():
 def detect_language(text: str) -> tuple[str | None, float | None]:
     if len(text.strip()) < 20:
         return None, None
-    language, score = _language_identifier().classify(text[:5000])
+    words = _NOT_LANGUAGE.sub(" ", text[:5000])
+    language, score = _language_identifier().classify(words if len(words.strip()) >= 20 else text[:5000])
     return language, round(float(score), 4)
 
 
