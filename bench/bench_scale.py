@@ -3,10 +3,10 @@
 
 The stored articles are generated in DuckDB (Zipf-like word draws from a 5,000-word vocabulary,
 ~150 words each, spread evenly over a year and stored in time order as loads append them, ids
-hashes as the pipeline's are, candidate keys as many as a real page has (PAGE_KEYS), stories of 3 consecutive articles, their
-term counts in story_terms as a load stores them). The
-batch holds 900 fresh texts and 100 copies of stored articles (half verbatim, half with a paragraph
-added), published on the last day. Timed and measured in a child process (peak RSS from
+hashes as the pipeline's are, as many candidate keys as a real page has, stories of 3 consecutive
+articles, their term counts in story_terms as a load stores them). The batch holds 900 fresh texts
+and 100 copies of stored articles (half verbatim, half with a paragraph added), published on the
+last day. Timed and measured in a child process (peak RSS from
 /proc/self/status VmHWM), so the parent's own memory does not count. Reported with the stage split.
 NEWSFLOW_SCALE_DB=path keeps the built warehouse there and reuses it on the next run (the timed
 step only reads it)."""
@@ -33,6 +33,7 @@ PAGE_KEYS_PARAGRAPHS = 15
 def build(db: Path, n: int) -> float:
     import pyarrow as pa
 
+    from transforms import dedup
     from warehouse import db as wdb
 
     started = time.perf_counter()
@@ -57,10 +58,9 @@ def build(db: Path, n: int) -> float:
                        w -> v.words[1 + (({VOCAB} - 1) * pow((hash(i, p, w) % 10000) / 10000.0, 2))::INT]), ' ')), chr(10)),
                    ts, 'en', story, ts, 'page', md5(i::VARCHAR), 150
             FROM gen, v ORDER BY i""")
-        from transforms.dedup import BANDS
         conn.execute(f"""
             INSERT INTO article_bands SELECT (hash(i, k) >> 1)::BIGINT - 4611686018427387904, aid
-            FROM gen, range({BANDS + PAGE_KEYS_PARAGRAPHS}) r(k)""")
+            FROM gen, range({dedup.BANDS + PAGE_KEYS_PARAGRAPHS}) r(k)""")
         conn.execute("""
             INSERT INTO stories SELECT story_id, min(published_at), max(published_at), count(*), any_value(title)
             FROM articles GROUP BY story_id""")
@@ -85,7 +85,6 @@ def build(db: Path, n: int) -> float:
                 """, [lo, lo + 20_000, TERMS_SCHEME])
         conn.execute("INSERT INTO index_state VALUES ('article_bands', 2, current_timestamp)")
         # 1,000 articles get their real hash and keys, so that the batch's copies of them can be found
-        from transforms import dedup
         sample = conn.execute(f"SELECT article_id, text FROM articles WHERE hash(article_id) % {max(n // 1000, 1)} = 0 LIMIT 1000").fetchall()
         keys = dedup.band_keys_for([t for _, t in sample])
         conn.execute("CREATE TABLE bench_sample (article_id VARCHAR, content_hash VARCHAR)")
