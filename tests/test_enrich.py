@@ -134,3 +134,11 @@ def test_language_is_a_two_letter_code_read_from_words_not_links_or_keys() -> No
     language, score = enrich.detect_language("Check out the video here: https://youtu.be/q0NaCXPdvMA?si=8LAr0qRjewiKvJuR\n"
                                               "Patreon: https://patreon.com/MichaelRechtin\nThanks for watching, see you next week!")
     assert language == "en" and score > 0.9
+
+
+def test_a_name_is_cut_from_what_its_span_caught() -> None:
+    """Real-feed spans: quote marks, a line break and the list dash after it, a title's colon."""
+    assert [enrich._clean_entity(n) for n in ['"Home Alone', "Chapter 1:", "Chris Oliver\n-", "University of Utah,",
+                                              "the Pentagon", "al-Bukamal’s", "Bush Jr.", "O’Brien"]] == [
+        "Home Alone", "Chapter 1", "Chris Oliver", "University of Utah", "Pentagon", "al-Bukamal", "Bush Jr.", "O’Brien"]
+    assert not enrich.is_name("-1") and not enrich.is_name("' &&") and enrich.is_name("東京")

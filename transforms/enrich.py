@@ -48,6 +48,7 @@ _CODE_CHARACTERS = re.compile(r"[$(){}\[\]<>=\\@;|_%^~`]")
 # A name written with a capital inside a word ("OpenAI", "PostgreSQL", "LinkedIn") is a brand,
 # not a place, unless the gazetteer knows it ("McAllen", "DeKalb").
 _INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
+_QUOTE_MARKS = "\"“”‘«»„"
 # Runs of capitalised words, with the particles place and organisation names carry inside them.
 _CAPITALISED_RUN = re.compile(
     r"(?<![\w’'])(?:[A-ZÀ-ÖØ-Þ][\w’'\-]*)(?:\s+(?:(?:al|el|de|del|di|du|la|le|von|van|der|of|and)\s+)?[A-ZÀ-ÖØ-Þ][\w’'\-]*){0,5}")
@@ -334,10 +335,11 @@ def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], 
 
 
 def is_name(name: str) -> bool:
-    """Whether a mention the model calls a name can be one: names are capitalised ("max", "sec",
-    the "n’t" of "aren’t", "eth0" are not) and hold no code characters."""
+    """Whether a mention the model calls a name can be one: names have letters, are capitalised
+    ("max", "sec", the "n’t" of "aren’t", "eth0" are not) and hold no code characters."""
     cased = [c for c in name if c.lower() != c.upper()]
-    return (not cased or any(c.isupper() for c in cased)) and not _CODE_CHARACTERS.search(name)
+    return (any(c.isalpha() for c in name) and (not cased or any(c.isupper() for c in cased))
+            and not _CODE_CHARACTERS.search(name))
 
 
 def scan_entities(text: str, organisations: frozenset[str], places: Gazetteer, language: str | None = None) -> list[Entity]:
@@ -451,7 +453,10 @@ def _majority(counts: dict[str, int]) -> str | None:
 
 
 def _clean_entity(name: str) -> str:
-    """'al-Bukamal’s' -> 'al-Bukamal'; 'the Pentagon' -> 'Pentagon'."""
-    name = re.sub(r"(?:['’]s|['’])$", "", name.strip())
+    """'al-Bukamal’s' -> 'al-Bukamal'; 'the Pentagon' -> 'Pentagon'; what a span caught beyond the
+    name: a quote mark, a line break and what follows it, a trailing colon, comma or dash
+    ('"Home Alone' -> 'Home Alone', 'Chapter 1:' -> 'Chapter 1', 'Chris Oliver\n-' -> 'Chris Oliver')."""
+    name = name.strip().split("\n", 1)[0].strip(_QUOTE_MARKS + " ")
+    name = re.sub(r"(?:['’]s|['’])$", "", name)
     name = re.sub(r"^(?:the|The)\s+", "", name)
-    return name.strip()
+    return re.sub(r"[\s:,;\-–—]+$", "", name).strip()
