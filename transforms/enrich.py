@@ -46,6 +46,8 @@ _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
 # not a place, unless the gazetteer knows it ("McAllen", "DeKalb").
 _INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
 _QUOTE_MARKS = "\"“”‘«»„"
+# A list item's bullet, dash or arrow (or an emoji) the span caught before a name.
+_LEADING_MARKS = re.compile(r"^(?:[•·‣◦▪▸►▶→←⇒*\-–—]|[^\w\s\"“‘'(¿¡#@$/.])+\s+")
 # Runs of capitalised words, with the particles place and organisation names carry inside them.
 _CAPITALISED_RUN = re.compile(
     r"(?<![\w’'])(?:[A-ZÀ-ÖØ-Þ][\w’'\-]*)(?:\s+(?:(?:al|el|de|del|di|du|la|le|von|van|der|of|and)\s+)?[A-ZÀ-ÖØ-Þ][\w’'\-]*){0,5}")
@@ -397,8 +399,10 @@ def resolve_places(entities: list[Entity], places: Gazetteer) -> list[_Found]:
 
 def rank_keywords(terms: Counter[str], entities: list[Entity], idf_terms: dict[str, float],
                   idf_names: dict[str, float], *, same: dict[str, str] | None = None, limit: int = KEYWORDS) -> list[str]:
-    """TF-IDF over the warehouse: names of people, organisations and places, and content words;
-    a word already inside a chosen name is not repeated."""
+    """TF-IDF over the warehouse: names of people, organisations and places, and content words.
+    Eight keywords say eight things: a word and its plural are one ("certificate", "certificates"),
+    and a word inside a chosen name is that name ("Paul" gives way to "Paul Desmond", whichever
+    ranks first)."""
     scores: dict[str, float] = {}
     name_counts = Counter(e.name for e in entities if e.label in KEYWORD_LABELS)
     for name, count in name_counts.items():
@@ -410,14 +414,28 @@ def rank_keywords(terms: Counter[str], entities: list[Entity], idf_terms: dict[s
     same = same or {}
     for key in sorted(scores, key=lambda k: (-scores[k], k)):
         lower = key.lower()
-        if lower in covered or same.get(key, lower) in covered:
+        if not _inflections(lower).isdisjoint(covered) or same.get(key, lower) in covered:
             continue
+        words = _TERM.findall(lower)
+        if " " in key:  # a name of several words: the single words it holds, chosen before it, give way to it
+            inside = {f for w in words for f in _inflections(w)}
+            chosen = [c for c in chosen if " " in c or c.lower() not in inside]
         chosen.append(key)
-        covered.update(_TERM.findall(lower))
+        covered.update(words)
         covered.update((lower, same.get(key, lower)))
         if len(chosen) == limit:
             break
     return chosen
+
+
+def _inflections(word: str) -> set[str]:
+    """The word with its plural -s/-es added or taken off: the forms that count as one keyword."""
+    forms = {word, word + "s", word + "es"}
+    if word.endswith("s") and not word.endswith("ss"):
+        forms.add(word[:-1])
+        if word.endswith("es"):
+            forms.add(word[:-2])
+    return forms
 
 
 def _idf(documents: int, df: int) -> float:
@@ -444,8 +462,10 @@ def _majority(counts: dict[str, int]) -> str | None:
 def _clean_entity(name: str) -> str:
     """'al-Bukamal’s' -> 'al-Bukamal'; 'the Pentagon' -> 'Pentagon'; what a span caught beyond the
     name: a quote mark, a line break and what follows it, a trailing colon, comma or dash
-    ('"Home Alone' -> 'Home Alone', 'Chapter 1:' -> 'Chapter 1', 'Chris Oliver\n-' -> 'Chris Oliver')."""
+    ('"Home Alone' -> 'Home Alone', 'Chapter 1:' -> 'Chapter 1', 'Chris Oliver\n-' -> 'Chris Oliver'),
+    and a list's bullet or an arrow before it ('• Lesson' -> 'Lesson')."""
     name = name.strip().split("\n", 1)[0].strip(_QUOTE_MARKS + " ")
+    name = _LEADING_MARKS.sub("", name)
     name = re.sub(r"(?:['’]s|['’])$", "", name)
     name = re.sub(r"^(?:the|The)\s+", "", name)
     return re.sub(r"[\s:,;\-–—]+$", "", name).strip()

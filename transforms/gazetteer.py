@@ -116,10 +116,11 @@ _NOT_IN_PLACE_NAMES = re.compile(r"[#*+]")  # "C++" and "C#" are names, but no p
 def is_name(name: str) -> bool:
     """Whether a mention the model calls a name can be one: names have letters, are capitalised
     ("max", "sec", the "n’t" of "aren’t", "eth0" are not; scripts without case are) and hold no
-    code characters."""
+    code characters; a path, a line comment or a command's flag ("/Volumes/Media", "// Register",
+    "--verbose") is none."""
     cased = [c for c in name if c.lower() != c.upper()]
     return (any(c.isalpha() for c in name) and (not cased or any(c.isupper() for c in cased))
-            and not _CODE_CHARACTERS.search(name))
+            and not _CODE_CHARACTERS.search(name) and not name.startswith(("/", "-")))
 
 
 def place_like(name: str) -> bool:
