@@ -148,8 +148,9 @@ def test_a_name_is_cut_from_what_its_span_caught() -> None:
 def test_a_list_bullet_path_or_flag_is_no_part_of_a_name() -> None:
     """Real-feed spans: a bulleted list's "• Lesson", an arrow, an emoji; a code comment, a path
     and a command's flags are no names at all."""
-    assert [enrich._clean_entity(n) for n in ["• Lesson", "- Getting Started", "→ Paris", "😉 Bob Smith", "*NSYNC"]] == [
-        "Lesson", "Getting Started", "Paris", "Bob Smith", "*NSYNC"]
+    assert [enrich._clean_entity(n) for n in ["• Lesson", "- Getting Started", "→ Paris", "😉 Bob Smith", "*NSYNC",
+                                              "’s Mastodon", "'s Hub"]] == [
+        "Lesson", "Getting Started", "Paris", "Bob Smith", "*NSYNC", "Mastodon", "Hub"]
     assert not any(enrich.is_name(n) for n in ["// Register", "/Volumes/Media", "--experimentalDecorators", "-S ollama"])
     assert enrich.is_name("AC/DC") and enrich.is_name(".NET")
 

@@ -46,8 +46,8 @@ _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
 # not a place, unless the gazetteer knows it ("McAllen", "DeKalb").
 _INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
 _QUOTE_MARKS = "\"“”‘«»„"
-# A list item's bullet, dash or arrow (or an emoji) the span caught before a name.
-_LEADING_MARKS = re.compile(r"^(?:[•·‣◦▪▸►▶→←⇒*\-–—]|[^\w\s\"“‘'(¿¡#@$/.])+\s+")
+# A list item's bullet, dash or arrow (or an emoji) the span caught before a name, or the "’s" of the word before it.
+_LEADING_MARKS = re.compile(r"^(?:(?:[•·‣◦▪▸►▶→←⇒*\-–—]|[^\w\s\"“‘'(¿¡#@$/.])+|['’]s)\s+")
 # Runs of capitalised words, with the particles place and organisation names carry inside them.
 _CAPITALISED_RUN = re.compile(
     r"(?<![\w’'])(?:[A-ZÀ-ÖØ-Þ][\w’'\-]*)(?:\s+(?:(?:al|el|de|del|di|du|la|le|von|van|der|of|and)\s+)?[A-ZÀ-ÖØ-Þ][\w’'\-]*){0,5}")
