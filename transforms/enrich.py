@@ -463,7 +463,7 @@ def _clean_entity(name: str) -> str:
     """'al-Bukamal’s' -> 'al-Bukamal'; 'the Pentagon' -> 'Pentagon'; what a span caught beyond the
     name: a quote mark, a line break and what follows it, a trailing colon, comma or dash
     ('"Home Alone' -> 'Home Alone', 'Chapter 1:' -> 'Chapter 1', 'Chris Oliver\n-' -> 'Chris Oliver'),
-    and a list's bullet or an arrow before it ('• Lesson' -> 'Lesson')."""
+    and a list's bullet, an arrow or the "’s" of the word before it ('• Lesson' -> 'Lesson')."""
     name = name.strip().split("\n", 1)[0].strip(_QUOTE_MARKS + " ")
     name = _LEADING_MARKS.sub("", name)
     name = re.sub(r"(?:['’]s|['’])$", "", name)
