@@ -58,9 +58,10 @@ def build(db: Path, n: int) -> float:
                        w -> v.words[1 + (({VOCAB} - 1) * pow((hash(i, p, w) % 10000) / 10000.0, 2))::INT]), ' ')), chr(10)),
                    ts, 'en', story, ts, 'page', md5(i::VARCHAR), 150
             FROM gen, v ORDER BY i""")
+        conn.execute("INSERT INTO article_numbers SELECT i + 1, aid FROM gen ORDER BY i")
         conn.execute(f"""
-            INSERT INTO article_bands SELECT (hash(i, k) >> 1)::BIGINT - 4611686018427387904, aid
-            FROM gen, range({dedup.BANDS + PAGE_KEYS_PARAGRAPHS}) r(k)""")
+            INSERT INTO article_bands SELECT (hash(i, k) >> 1)::BIGINT - 4611686018427387904, i + 1
+            FROM gen, range({dedup.BANDS + PAGE_KEYS_PARAGRAPHS}) r(k) ORDER BY i""")
         conn.execute("""
             INSERT INTO stories SELECT story_id, min(published_at), max(published_at), count(*), any_value(title)
             FROM articles GROUP BY story_id""")
@@ -83,17 +84,18 @@ def build(db: Path, n: int) -> float:
                        array_to_string(list(n ORDER BY word), ' ')
                 FROM counted GROUP BY ALL ORDER BY published_at
                 """, [lo, lo + 20_000, TERMS_SCHEME])
-        conn.execute("INSERT INTO index_state VALUES ('article_bands', 2, current_timestamp)")
+        conn.execute("INSERT INTO index_state VALUES ('article_bands', ?, current_timestamp)", [dedup.KEY_SCHEME])
         # 1,000 articles get their real hash and keys, so that the batch's copies of them can be found
         sample = conn.execute(f"SELECT article_id, text FROM articles WHERE hash(article_id) % {max(n // 1000, 1)} = 0 LIMIT 1000").fetchall()
         keys = dedup.band_keys_for([t for _, t in sample])
         conn.execute("CREATE TABLE bench_sample (article_id VARCHAR, content_hash VARCHAR)")
         conn.executemany("INSERT INTO bench_sample VALUES (?, ?)", [(a, dedup.content_hash(t)) for a, t in sample])
         conn.execute("UPDATE articles SET content_hash = s.content_hash FROM bench_sample s WHERE articles.article_id = s.article_id")
-        conn.execute("DELETE FROM article_bands WHERE article_id IN (SELECT article_id FROM bench_sample)")
+        conn.execute("DELETE FROM article_bands WHERE article_no IN (SELECT article_no FROM article_numbers"
+                     " SEMI JOIN bench_sample USING (article_id))")
         conn.register("sample_keys", pa.table({"band_key": [k for row in keys for k in row],
                                                                   "article_id": [a for (a, _), row in zip(sample, keys) for _ in row]}))
-        conn.execute("INSERT INTO article_bands SELECT band_key, article_id FROM sample_keys")
+        conn.execute("INSERT INTO article_bands SELECT band_key, article_no FROM sample_keys JOIN article_numbers USING (article_id)")
         conn.execute("CHECKPOINT")
     return time.perf_counter() - started
 

@@ -70,8 +70,11 @@ def assert_consistent(db: Path, total: int) -> int:
     checks = {
         "entities of no article": "SELECT count(*) FROM entities e ANTI JOIN articles a USING (article_id)",
         "removals of no article": "SELECT count(*) FROM removals r ANTI JOIN articles a USING (article_id)",
-        "bands of no article": "SELECT count(*) FROM article_bands b ANTI JOIN articles a USING (article_id)",
-        "article without bands": "SELECT count(*) FROM articles a ANTI JOIN article_bands b USING (article_id)",
+        "bands of no article": "SELECT count(*) FROM article_bands b ANTI JOIN article_numbers n USING (article_no)",
+        "number of no article": "SELECT count(*) FROM article_numbers n ANTI JOIN articles a USING (article_id)",
+        "article without a number": "SELECT count(*) FROM articles a ANTI JOIN article_numbers n USING (article_id)",
+        "a number given twice": "SELECT count(*) - count(DISTINCT article_no) FROM article_numbers",
+        "article without bands": "SELECT count(*) FROM article_numbers n ANTI JOIN article_bands b USING (article_no)",
         "duplicate_of pointing nowhere": "SELECT count(*) FROM articles a WHERE duplicate_of IS NOT NULL"
                                           " AND duplicate_of NOT IN (SELECT article_id FROM articles)",
         "story missing": "SELECT count(*) FROM articles a ANTI JOIN stories s USING (story_id)",

@@ -86,8 +86,10 @@ def test_concurrent_writers_store_each_article_once(lake) -> None:
         SELECT (SELECT count(*) FROM articles), (SELECT count(DISTINCT article_id) FROM articles),
                (SELECT count(*) FROM entities), (SELECT articles FROM term_df WHERE term = 'common'),
                (SELECT count(*) FROM term_df), (SELECT articles FROM entity_names WHERE name = 'Reuters'),
-               (SELECT count(*) FROM article_bands), (SELECT batches FROM loads)""")[1]
-    assert rows == [(distinct, distinct, distinct, distinct, distinct + 1, distinct, 2 * distinct, writers)]
+               (SELECT count(*) FROM article_bands), (SELECT batches FROM loads),
+               (SELECT count(DISTINCT article_no) FROM article_numbers), (SELECT max(article_no) FROM article_numbers)""")[1]
+    # each article one number, none taken twice by writers that read the same largest number
+    assert rows == [(distinct, distinct, distinct, distinct, distinct + 1, distinct, 2 * distinct, writers, distinct, distinct)]
 
 
 def test_an_unreachable_catalog_is_a_clear_error(tmp_path, monkeypatch) -> None:

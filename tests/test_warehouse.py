@@ -61,6 +61,27 @@ def test_candidates_come_from_band_join_and_hash(db) -> None:
     assert sorted((k.article_id, k.title) for k in found) == [("id1", "T1"), ("id2", "T2")]  # titles: dedup.different_items
 
 
+def test_a_warehouse_keyed_by_ids_is_renumbered_with_its_keys_kept(db, monkeypatch) -> None:
+    """Migration 0009 on a warehouse whose article_bands name articles by id: each stored article
+    gets a number in the order it was stored, its keys follow it, and the next load numbers on."""
+    every = wdb.migrations()
+    with wdb.connect(db) as conn:
+        monkeypatch.setattr(wdb, "migrations", lambda: [m for m in every if m[0] < 9])
+        wdb.migrate(conn)
+        monkeypatch.undo()
+        for i, stored in ((2, "2024-01-01"), (1, "2024-01-02")):  # id2 was stored first
+            conn.execute("INSERT INTO articles (article_id, url, feed_url, text, ingested_at, text_source, content_hash)"
+                         " VALUES (?, ?, 'f', 't', ?, 'page', ?)", [f"id{i}", f"u{i}", stored, f"h{i}"])
+            conn.execute("INSERT INTO article_bands VALUES (?, ?), (?, ?)", [i, f"id{i}", i + 1000, f"id{i}"])
+        assert wdb.migrate(conn) == ["0009_number_articles.sql"]
+        assert conn.execute("SELECT article_id, article_no FROM article_numbers ORDER BY 2").fetchall() == [("id2", 1), ("id1", 2)]
+        assert store.duplicate_candidates(conn, [], [1001])[0].band_keys == frozenset({1001})
+        store.load_batch(conn, [article(3)], [], [], now=NOW)
+        numbered = conn.execute("SELECT n.article_id, list(b.band_key ORDER BY b.band_key) FROM article_bands b"
+                                " JOIN article_numbers n USING (article_no) GROUP BY ALL ORDER BY min(n.article_no)").fetchall()
+    assert numbered == [("id2", [2, 1002]), ("id1", [1, 1001]), ("id3", [3, 1003])]
+
+
 def test_sql_is_read_only_and_errors_are_clear(db) -> None:
     with pytest.raises(wdb.WarehouseError, match="no warehouse"):
         run_query(db, "SELECT 1")

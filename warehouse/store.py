@@ -66,13 +66,17 @@ def duplicate_candidates(conn: duckdb.DuckDBPyConnection, hashes: list[str], ban
     conn.register("batch_hashes", pa.table({"content_hash": pa.array(hashes, pa.string())}))
     try:
         # one pass over the keys; a stored article's other keys could match nothing in the batch
-        shared = dict(conn.execute("SELECT article_id, list(band_key) FROM article_bands SEMI JOIN batch_keys"
-                                   " USING (band_key) GROUP BY article_id").fetchall())
+        by_number = dict(conn.execute("SELECT article_no, list(band_key) FROM article_bands SEMI JOIN batch_keys"
+                                      " USING (band_key) GROUP BY article_no").fetchall())
         same_text = [r[0] for r in conn.execute("SELECT article_id FROM articles SEMI JOIN batch_hashes"
                                                 " USING (content_hash)").fetchall()]
     finally:
         conn.unregister("batch_keys")
         conn.unregister("batch_hashes")
+    # numbers -> ids by a constant IN list (pushed into the scan, as `_literals` for ids)
+    numbers = ", ".join(str(n) for n in sorted(by_number)) or "NULL"
+    shared = {aid: by_number[no] for no, aid in
+              conn.execute(f"SELECT article_no, article_id FROM article_numbers WHERE article_no IN ({numbers})").fetchall()}
     # then the few hits by id (a join with the first query would scan every stored text)
     rows = conn.execute(
         f"""
@@ -244,10 +248,14 @@ _ADD_COUNTS = """
 
 
 def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
+    # each new article is numbered after the largest number stored (concurrent DuckLake loads are
+    # serialised by the `loads` row they all update, so no two take the same numbers)
     conn.execute("""
         CREATE OR REPLACE TEMP TABLE new_ids AS
-        SELECT DISTINCT ON (article_id) article_id FROM staging_articles s
-        WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.article_id = s.article_id)
+        SELECT article_id, (SELECT coalesce(max(article_no), 0) FROM article_numbers)
+                           + row_number() OVER (ORDER BY article_id) AS article_no
+        FROM (SELECT DISTINCT article_id FROM staging_articles s
+              WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.article_id = s.article_id))
     """)
     inserted = conn.execute("SELECT count(*) FROM new_ids").fetchone()[0]
     total = conn.execute("SELECT count(DISTINCT article_id) FROM staging_articles").fetchone()[0]
@@ -256,6 +264,7 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
         SELECT DISTINCT ON (s.article_id) s.*, current_timestamp AS ingested_at
         FROM staging_articles s SEMI JOIN new_ids USING (article_id)
     """)
+    conn.execute("INSERT INTO article_numbers SELECT article_no, article_id FROM new_ids ORDER BY article_no")
     for table in ("entities", "removals", "places", "dates"):
         conn.execute(f"INSERT INTO {table} BY NAME SELECT s.* FROM staging_{table} s SEMI JOIN new_ids USING (article_id)")
     # Upserts are MERGE: the same statements run on a DuckDB file and on a DuckLake (no keys there).
@@ -269,7 +278,11 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
         INSERT INTO story_terms BY NAME
         SELECT s.* REPLACE (coalesce(s.published_at, current_timestamp) AS published_at)  -- as articles.ingested_at
         FROM staging_story_terms s SEMI JOIN new_ids USING (article_id)""")
-    conn.execute("INSERT INTO article_bands BY NAME SELECT DISTINCT s.* FROM staging_bands s SEMI JOIN new_ids USING (article_id)")
+    conn.execute("""
+        INSERT INTO article_bands
+        SELECT DISTINCT s.band_key, n.article_no FROM staging_bands s JOIN new_ids n USING (article_id)
+        ORDER BY n.article_no
+    """)
     conn.execute("""
         MERGE INTO stories USING (
             SELECT story_id, min(coalesce(published_at, ingested_at)) AS first_seen,
@@ -337,8 +350,9 @@ def rebuild_band_keys(conn: duckdb.DuckDBPyConnection, version: int, keys_for, c
         keys = keys_for([text for _, text in stored])
         return _table(_BAND_SCHEMA, [(k, aid) for (aid, _), row in zip(stored, keys) for k in set(row)])
 
-    return _rebuild_index(conn, "article_bands", version, "text", rows,
-                          "INSERT INTO article_bands BY NAME SELECT * FROM rebuilt", chunk)
+    return _rebuild_index(conn, "article_bands", version, "text", rows, """
+        INSERT INTO article_bands SELECT r.band_key, n.article_no FROM rebuilt r JOIN article_numbers n USING (article_id)
+        ORDER BY n.article_no""", chunk)
 
 
 def rebuild_term_df(conn: duckdb.DuckDBPyConnection, version: int, terms_for, chunk: int = 5000) -> int:
