@@ -59,6 +59,7 @@ def reference_assign(batch: list[StoryDoc], members: list[StoryDoc], known: dict
         if not (a.entity_names and b.entity_names):
             return cosine
         jaccard = len(a.entity_names & b.entity_names) / len(a.entity_names | b.entity_names)
+        jaccard *= min(1.0, cosine / st.ENTITY_GATE)
         return (1 - st.ENTITY_WEIGHT) * cosine + st.ENTITY_WEIGHT * jaccard
 
     groups: dict[str, list[StoryDoc]] = {}
@@ -118,3 +119,31 @@ def test_matrix_scoring_agrees_with_the_plain_rule(monkeypatch) -> None:
             assert assign_stories(batch, members, known_stories=known, threshold=threshold) == expected
             joined += sum(1 for aid, story in expected.items() if story != aid)
     assert joined > 100  # the cases exercise joining, not only new stories
+
+
+def test_items_naming_one_country_and_no_common_words_are_separate_stories() -> None:
+    """Five DW summaries of one week (the real feed as served), each naming Germany and otherwise
+    about another event: inflation, strikes, crimes against journalists, right-wing violence, the
+    AfD. Entity overlap alone (Jaccard 1 for {Germany} vs {Germany}) must not make them one story."""
+    import feedparser
+
+    from tests.conftest import shared_data
+
+    feed = feedparser.parse(shared_data("feeds", "real", "files", "14dda539770f94e3").read_bytes())
+    tagged = {  # the names the entity tagger finds in each summary
+        "Germany inflation rises": {"Germany"}, "Germany braces for more strikes": {"Germany"},
+        "Germany logs rising rate": {"Germany"}, "Germany news: Right-wing": {"Germany", "Berlin Film Festival"},
+        "Germany's far-right AfD": {"AfD", "Germany"},
+    }
+    batch = []
+    for entry in feed.entries:
+        names = next((names for prefix, names in tagged.items() if entry.title.startswith(prefix)), None)
+        if names is not None:
+            when = datetime(*entry.updated_parsed[:6], tzinfo=timezone.utc)
+            batch.append(StoryDoc(entry.title, clean_text(entry.summary).text, when, frozenset(names)))
+    assert len(batch) == 5
+    stories = assign_stories(batch, [])
+    assert len(set(stories.values())) == 5, stories
+    # the same entities with shared words still join: the seed reports of one event, named alike
+    named = [StoryDoc(d.article_id, d.text, d.published_at, frozenset({"Germany"})) for d in (doc("000", T0), doc("002", T0))]
+    assert len(set(assign_stories(named, []).values())) == 1

@@ -1,5 +1,7 @@
 """Online story clustering: a new article joins the most similar story active around its date,
-else it starts one. Similarity is TF-IDF cosine over content words blended with entity overlap.
+else it starts one. Similarity is TF-IDF cosine over content words blended with entity overlap;
+the overlap counts in full only where the texts share words (cosine >= ENTITY_GATE), so two
+short items that name one country and nothing else in common are not one story.
 
 The rule, per article of the batch in published order: a story's score is the mean pair score
 between the article and the story's most recent MAX_MEMBERS members published within WINDOW of
@@ -27,6 +29,7 @@ from transforms.enrich import stop_words
 WINDOW = timedelta(days=3)
 THRESHOLD = 0.16  # chosen on half of ECB+'s topics (bench/stories.py); the other half reports the score
 ENTITY_WEIGHT = 0.30
+ENTITY_GATE = 0.10  # below this cosine the entity overlap counts in proportion (ECB+ unchanged up to 0.10)
 MAX_MEMBERS = 25  # a story is compared through its most recent members
 TERMS_SCHEME = 1  # bump when story_terms changes: stored term counts of another scheme are not read
 CHUNK = 128  # batch articles whose similarity rows are materialised at once (CHUNK x members floats)
@@ -168,6 +171,7 @@ def assign_stories(batch: list[StoryDoc], members: list[StoryDoc] | Members, *,
                 if sizes[i]:  # blend in entity overlap (Jaccard) where both sides name entities
                     both = sizes > 0
                     jaccard = shared[offset][both] / (sizes[i] + sizes[both] - shared[offset][both])
+                    jaccard *= np.minimum(1.0, scores[both] / ENTITY_GATE)
                     scores = scores.copy()
                     scores[both] = (1 - ENTITY_WEIGHT) * scores[both] + ENTITY_WEIGHT * jaccard
                 story = _best_story(scores, entry_story, when, when[i], reach, len(story_ids), threshold)
