@@ -164,6 +164,8 @@ def assign_stories(batch: list[StoryDoc], members: list[StoryDoc] | Members, *,
     assigned: dict[str, str] = dict(known_stories or {})
     assigned.update({m.article_id: m.story_id for m in members.docs})
     vectors_t, entities_t = vectors.T.tocsr(), entities.T.tocsr()
+    named = sizes > 0
+    cosine_share = np.where(named, 1 - ENTITY_WEIGHT, 1.0).astype(np.float32)  # of a pair where both name entities
 
     def assign_part(part: slice, scores: np.ndarray) -> None:
         for offset, i in enumerate(range(part.start, part.stop)):
@@ -187,8 +189,7 @@ def assign_stories(batch: list[StoryDoc], members: list[StoryDoc] | Members, *,
         (Jaccard, gated by the cosine) where both sides name entities. The overlap is sparse: only
         pairs that share a name get a Jaccard term, the others with names keep 1 - ENTITY_WEIGHT."""
         scores = (vectors[part] @ vectors_t).toarray()
-        named = sizes > 0
-        scores[named[part]] *= np.where(named, 1 - ENTITY_WEIGHT, 1.0)
+        scores[named[part]] *= cosine_share
         shared = (entities[part] @ entities_t).tocoo()
         r, c = shared.row, shared.col
         cosine = scores[r, c] / (1 - ENTITY_WEIGHT)
