@@ -189,10 +189,10 @@ def assign_stories(batch: list[StoryDoc], members: list[StoryDoc] | Members, *,
         (Jaccard, gated by the cosine) where both sides name entities. The overlap is sparse: only
         pairs that share a name get a Jaccard term, the others with names keep 1 - ENTITY_WEIGHT."""
         scores = (vectors[part] @ vectors_t).toarray()
-        scores[named[part]] *= cosine_share
         shared = (entities[part] @ entities_t).tocoo()
         r, c = shared.row, shared.col
-        cosine = scores[r, c] / (1 - ENTITY_WEIGHT)
+        cosine = scores[r, c]  # a copy, taken before the blend
+        scores[named[part]] *= cosine_share
         jaccard = shared.data / (sizes[part][r] + sizes[c] - shared.data) * np.minimum(1.0, cosine / ENTITY_GATE)
         scores[r, c] += ENTITY_WEIGHT * jaccard
         return scores
