@@ -111,8 +111,9 @@ def make_batch(db: Path, out: Path) -> None:
     rng = random.Random(5)
     with wdb.connect(db, read_only=True) as conn:
         vocab = [r[0] for r in conn.execute("SELECT word FROM (SELECT DISTINCT unnest(string_split(text, ' ')) AS word"
-                                            " FROM (SELECT text FROM articles LIMIT 300))").fetchall()]
-        stored = conn.execute("SELECT article_id, text FROM articles SEMI JOIN bench_sample USING (article_id) LIMIT 100").fetchall()
+                                            " FROM (SELECT text FROM articles ORDER BY article_id LIMIT 300)) ORDER BY word").fetchall()]
+        stored = conn.execute("SELECT article_id, text FROM articles SEMI JOIN bench_sample USING (article_id)"
+                              " ORDER BY article_id LIMIT 100").fetchall()
     now = datetime(2025, 12, 31, 12, tzinfo=timezone.utc)
     articles = []
     for i in range(BATCH):
