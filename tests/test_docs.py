@@ -1,6 +1,7 @@
-"""What analysts read about the warehouse stays true: SPEC.md's contract columns exist with their
+"""What users read stays true: SPEC.md's contract columns exist with their
 types, the README's table of tables names every stored table and column and nothing that is not
-stored, and the README's example queries run."""
+stored, the README's example queries run, and every command and option the README's and SPEC.md's
+command tables name exists."""
 from __future__ import annotations
 
 import re
@@ -95,3 +96,36 @@ def test_readme_example_queries_run(warehouse) -> None:
     assert [row[0] for row in titles] == ["Storm hits the coast"]  # the copy is not an unique article
     people = next(rows for sql, rows in results.items() if "FROM entities" in sql)[1]
     assert people == [("Maria Lopez", 2)]
+
+
+def command_rows(markdown: str) -> list[str]:
+    """The commands of a `| command | does |` table: "newsflow run [--feeds FILE] ..." per row."""
+    return re.findall(r"^\| `(newsflow [^|]*?)` \|", markdown.replace("\\|", "¦"), re.M)
+
+
+@pytest.mark.parametrize("document", ["README.md", "SPEC.md"])
+def test_every_documented_command_and_option_exists(document) -> None:
+    import typer.main
+
+    from newsflow.cli import app
+
+    path = REPO / document if document == "README.md" else SHARED / document
+    if not path.exists():
+        pytest.skip(f"{path} not available")
+    rows = command_rows(path.read_text(encoding="utf-8"))
+    assert len(rows) >= 6
+    commands = typer.main.get_command(app).commands
+    for row in rows:
+        name = row.split()[1]
+        assert name in commands, f"{document}: no command {name!r}"
+        command = commands[name]
+        if hasattr(command, "commands"):  # a group: `feeds list ¦ add URL [--name N] ¦ ...`
+            parts = [part.strip() for part in re.sub(r"^newsflow \w+ ", "", row).split("¦")]
+            pairs = [(command.commands.get(part.split()[0]), part) for part in parts]
+            assert all(sub for sub, _ in pairs), f"{document}: newsflow {name} lacks one of {parts}"
+        else:
+            pairs = [(command, row)]
+        for sub, text in pairs:
+            options = {opt for param in sub.params for opt in getattr(param, "opts", ())}
+            missing = set(re.findall(r"--[\w-]+", text)) - options
+            assert not missing, f"{document}: {text!r} has no {sorted(missing)}"
