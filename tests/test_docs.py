@@ -1,7 +1,7 @@
 """What users read stays true: SPEC.md's contract columns exist with their
 types, the README's table of tables names every stored table and column and nothing that is not
 stored, the README's example queries run, and every command and option the README's and SPEC.md's
-command tables name exists."""
+command tables name exists, and the README names every NEWSFLOW_ variable the code reads."""
 from __future__ import annotations
 
 import re
@@ -129,3 +129,16 @@ def test_every_documented_command_and_option_exists(document) -> None:
             options = {opt for param in sub.params for opt in getattr(param, "opts", ())}
             missing = set(re.findall(r"--[\w-]+", text)) - options
             assert not missing, f"{document}: {text!r} has no {sorted(missing)}"
+
+
+def test_every_environment_variable_is_documented_and_every_documented_one_is_read() -> None:
+    readme = set(re.findall(r"NEWSFLOW_[A-Z_]+", (REPO / "README.md").read_text(encoding="utf-8")))
+
+    def read_in(*patterns: str) -> set[str]:
+        return {name for pattern in patterns for path in REPO.glob(pattern)
+                for name in re.findall(r"NEWSFLOW_[A-Z_]+", path.read_text(encoding="utf-8"))}
+    product = read_in("flows/*.py", "transforms/*.py", "warehouse/*.py", "newsflow/*.py", "connectors/*.py")
+    assert len(product) >= 5
+    assert product <= readme, f"read by the code, not in the README: {sorted(product - readme)}"
+    everywhere = product | read_in("tests/*.py", "bench/*.py", "docker-compose.yml", "Dockerfile", ".ci/run")
+    assert readme <= everywhere, f"in the README, read nowhere: {sorted(readme - everywhere)}"
