@@ -261,19 +261,35 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
     dates = [a.published_at or now for a in articles]
     start, end = min(dates) - stories.WINDOW, max(dates) + stories.WINDOW
 
+    def count_terms() -> None:
+        for article in articles:
+            article.story_terms = stories.story_terms(article.text)
+
+    def story_docs() -> list[stories.StoryDoc]:
+        return [stories.StoryDoc(a.article_id, a.text, d, frozenset(e.name for e in a.entities), duplicate_of=a.duplicate_of,
+                                 terms=a.story_terms) for a, d in zip(articles, dates)]
+
     def history(conn):
-        # The stories' members are read on a second connection while this thread computes the
-        # batch's MinHash keys (DuckDB lets go of the GIL): the two take about as long.
-        with wdb.cursor(conn) as other, ThreadPoolExecutor(1, thread_name_prefix="story-members") as pool:
+        # DuckDB lets go of the GIL, so its queries overlap this thread's Python work: the stories'
+        # members are read on a second connection while the batch's MinHash keys are computed (the
+        # two take about as long), and the candidate join runs while the batch's terms are counted
+        # and the batch and members are vectorised for the story assignment.
+        with wdb.cursor(conn) as other, ThreadPoolExecutor(2, thread_name_prefix="dedup-history") as pool:
             members = pool.submit(store.story_members, other, start, end)
             keyed = dedup.keys_and_shingles(texts)
-            known = store.duplicate_candidates(conn, [a.content_hash for a in articles], [k for row in keyed[0] for k in row])
+            candidates = pool.submit(store.duplicate_candidates, conn, [a.content_hash for a in articles],
+                                     [k for row in keyed[0] for k in row])
+            count_terms()
+            vectors = stories.vectorize(story_docs(), members.result())
+            known = candidates.result()
             known_stories = store.stories_of(conn, sorted({k.duplicate_of or k.article_id for k in known}))
-            return keyed, known, members.result(), known_stories
+            return keyed, known, vectors, known_stories
 
-    # locked: this batch is deduplicated against itself only
     found = read_or(target, "dedup history", history, None)
-    (keys, shingles), known, members, known_stories = found or (dedup.keys_and_shingles(texts), [], [], {})
+    if found is None:  # locked: this batch is deduplicated against itself only
+        count_terms()
+        found = dedup.keys_and_shingles(texts), [], None, {}
+    (keys, shingles), known, vectors, known_stories = found
     for article, row in zip(articles, keys):
         article.band_keys = row
     verdicts = dedup.find_duplicates([(a.article_id, a.text, a.published_at) for a in articles], keys, known, now=now,
@@ -281,11 +297,7 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
     for article in articles:
         if (verdict := verdicts.get(article.article_id)) is not None:
             article.duplicate_of, article.duplicate_kind = verdict.duplicate_of, verdict.kind
-    for article in articles:
-        article.story_terms = stories.story_terms(article.text)
-    docs = [stories.StoryDoc(a.article_id, a.text, d, frozenset(e.name for e in a.entities), duplicate_of=a.duplicate_of,
-                             terms=a.story_terms) for a, d in zip(articles, dates)]
-    assigned = stories.assign_stories(docs, members, known_stories=known_stories)
+    assigned = stories.assign_stories(story_docs(), [], known_stories=known_stories, vectors=vectors)
     for article in articles:
         article.story_id = assigned[article.article_id]
     return articles

@@ -1,7 +1,10 @@
 """Story assignment: same event joins, another time is another story, copies follow originals."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from tests.conftest import SEEDS
 from transforms.clean import clean_text
@@ -86,7 +89,8 @@ def reference_assign(batch: list[StoryDoc], members: list[StoryDoc], known: dict
 def test_matrix_scoring_agrees_with_the_plain_rule(monkeypatch) -> None:
     """Random texts over a small vocabulary (so stories form and grow past MAX_MEMBERS), dates
     around the window's edge, entity sets, copies of members and of the batch. Half the cases cut
-    the batch into chunks of 7, so the products computed ahead in threads are used in order."""
+    the batch into chunks of 7, so the products computed ahead in threads are used in order. The
+    same with the batch vectorised beforehand, before its copies were known (as the flow does)."""
     import random
 
     from transforms import stories as st
@@ -117,8 +121,13 @@ def test_matrix_scoring_agrees_with_the_plain_rule(monkeypatch) -> None:
         for threshold in (0.05, st.THRESHOLD, 0.4):
             expected = reference_assign(batch, members, known, st.WINDOW, threshold)
             assert assign_stories(batch, members, known_stories=known, threshold=threshold) == expected
+            # as the flow does it: vectorised while the copies are still being searched for
+            vectors = st.vectorize([replace(b, duplicate_of=None) for b in batch], members)
+            assert assign_stories(batch, [], known_stories=known, threshold=threshold, vectors=vectors) == expected
             joined += sum(1 for aid, story in expected.items() if story != aid)
     assert joined > 100  # the cases exercise joining, not only new stories
+    with pytest.raises(ValueError, match="another batch"):
+        assign_stories(batch[1:], [], vectors=vectors)
 
 
 def test_items_naming_one_country_and_no_common_words_are_separate_stories() -> None:

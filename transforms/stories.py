@@ -128,25 +128,50 @@ def _micros(when: datetime) -> int:
     return (when - _EPOCH) // timedelta(microseconds=1)
 
 
-def assign_stories(batch: list[StoryDoc], members: list[StoryDoc] | Members, *,
-                   known_stories: dict[str, str] | None = None, window: timedelta = WINDOW,
-                   threshold: float = THRESHOLD) -> dict[str, str]:
-    """article_id -> story_id for the batch, taken in published order. A new story's id is the
-    article_id of its first article. IDF comes from the batch and the candidate members.
-    `known_stories` maps stored articles (the originals of the batch's copies) to their story."""
-    if not batch:
-        return {}
+@dataclass(frozen=True)
+class Vectors:
+    """Stories' members and a batch as the scoring reads them, before the batch's copies are known
+    (so this can be built while the duplicate search runs). Rows: the members in date order, then
+    the batch in its given order."""
+    members: Members
+    batch_ids: list[str]
+    tfidf: sparse.csr_matrix  # float32: the similarity products are dense on a shared vocabulary;
+    # single precision halves their memory traffic (scores differ from float64 by ~1e-7)
+    entities: sparse.csr_matrix
+    when: np.ndarray  # microseconds since the epoch
+
+
+def vectorize(batch: list[StoryDoc], members: list[StoryDoc] | Members) -> Vectors:
+    """TF-IDF rows (IDF over the members and the batch) and entity incidence, for `assign_stories`."""
     if not isinstance(members, Members):
         members = Members.of(members)
     members = members.take(sorted(range(len(members.docs)), key=lambda i: members.docs[i].published_at))
-    order = sorted(batch, key=lambda d: (d.duplicate_of is not None, d.published_at))
-    rows = members + Members.of(order)  # a story's entries in this order are its members by recency
-    docs, first = rows.docs, len(members.docs)
-    # float32: the similarity products are dense on a shared vocabulary; single precision halves
-    # their memory traffic (scores differ from float64 by ~1e-7, far below any threshold's grain)
-    vectors, entities = _tfidf(rows).astype(np.float32), _incidence(docs)
+    rows = members + Members.of(batch)
+    return Vectors(members, [d.article_id for d in batch], _tfidf(rows).astype(np.float32), _incidence(rows.docs),
+                   np.array([_micros(d.published_at) for d in rows.docs], dtype=np.int64))
+
+
+def assign_stories(batch: list[StoryDoc], members: list[StoryDoc] | Members, *,
+                   known_stories: dict[str, str] | None = None, window: timedelta = WINDOW,
+                   threshold: float = THRESHOLD, vectors: Vectors | None = None) -> dict[str, str]:
+    """article_id -> story_id for the batch, taken in published order. A new story's id is the
+    article_id of its first article. IDF comes from the batch and the candidate members.
+    `known_stories` maps stored articles (the originals of the batch's copies) to their story.
+    `vectors`: `vectorize(batch, members)` done beforehand (the batch's docs may have gained their
+    `duplicate_of` since; `members` is then not read again)."""
+    if not batch:
+        return {}
+    if vectors is None:
+        vectors = vectorize(batch, members)
+    if vectors.batch_ids != [d.article_id for d in batch]:
+        raise ValueError("vectors were built for another batch")
+    members, first = vectors.members, len(vectors.members.docs)
+    # the batch in published order, copies last; a story's entries in this order are its members by recency
+    order = sorted(range(len(batch)), key=lambda j: (batch[j].duplicate_of is not None, batch[j].published_at))
+    rows = np.concatenate((np.arange(first), first + np.asarray(order, dtype=np.int64)))
+    docs = members.docs + [batch[j] for j in order]
+    tfidf, entities, when = vectors.tfidf[rows], vectors.entities[rows], vectors.when[rows]
     sizes = np.diff(entities.indptr).astype(np.float64)
-    when = np.array([_micros(d.published_at) for d in docs], dtype=np.int64)
     reach = window // timedelta(microseconds=1)
     member_when = when[:first]  # ascending: members are taken in date order
 
@@ -163,7 +188,7 @@ def assign_stories(batch: list[StoryDoc], members: list[StoryDoc] | Members, *,
     entry_story[:first] = [story_index(m.story_id) for m in members.docs]
     assigned: dict[str, str] = dict(known_stories or {})
     assigned.update({m.article_id: m.story_id for m in members.docs})
-    vectors_t, entities_t = vectors.T.tocsr(), entities.T.tocsr()
+    tfidf_t, entities_t = tfidf.T.tocsr(), entities.T.tocsr()
     named = sizes > 0
     cosine_share = np.where(named, 1 - ENTITY_WEIGHT, 1.0).astype(np.float32)  # of a pair where both name entities
 
@@ -188,7 +213,7 @@ def assign_stories(batch: list[StoryDoc], members: list[StoryDoc] | Members, *,
         """The part's pair scores against every row: the cosine, blended with the entity overlap
         (Jaccard, gated by the cosine) where both sides name entities. The overlap is sparse: only
         pairs that share a name get a Jaccard term, the others with names keep 1 - ENTITY_WEIGHT."""
-        scores = (vectors[part] @ vectors_t).toarray()
+        scores = (tfidf[part] @ tfidf_t).toarray()
         shared = (entities[part] @ entities_t).tocoo()
         r, c = shared.row, shared.col
         cosine = scores[r, c]  # a copy, taken before the blend
