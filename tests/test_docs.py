@@ -1,7 +1,7 @@
 """What users read stays true: SPEC.md's contract columns exist with their
 types, the README's table of tables names every stored table and column and nothing that is not
-stored, the README's example queries run, and every command and option the README's and SPEC.md's
-command tables name exists, and the README names every NEWSFLOW_ variable the code reads."""
+stored, and its example queries run; every command and option in the README's and SPEC.md's
+command tables exists; the README names every NEWSFLOW_ variable the code reads."""
 from __future__ import annotations
 
 import re
@@ -47,7 +47,7 @@ def warehouse(db):
     """A migrated warehouse holding an article and its copy, as a load stores them."""
     stored = [Article(article_id=f"id{i}", url=f"https://example.org/{i}", feed_url="https://example.org/feed",
                       title="Storm hits the coast", text="A storm hit the coast on Monday.", published_at=NOW,
-                      text_source="page", content_hash="h", story_id="id0", duplicate_of="id1" if i else None,
+                      text_source="page", content_hash="h", story_id="id0", duplicate_of="id0" if i else None,
                       entities=[Entity("Maria Lopez", "PERSON", 0, 11)], removals=[Removal("byline", "By X")],
                       band_keys=[7]) for i in range(2)]
     with wdb.connect(db) as conn:

@@ -135,14 +135,15 @@ class Vectors:
     the batch in its given order."""
     members: Members
     batch_ids: list[str]
-    tfidf: sparse.csr_matrix  # float32: the similarity products are dense on a shared vocabulary;
-    # single precision halves their memory traffic (scores differ from float64 by ~1e-7)
+    tfidf: sparse.csr_matrix  # float32 (see vectorize)
     entities: sparse.csr_matrix
     when: np.ndarray  # microseconds since the epoch
 
 
 def vectorize(batch: list[StoryDoc], members: list[StoryDoc] | Members) -> Vectors:
-    """TF-IDF rows (IDF over the members and the batch) and entity incidence, for `assign_stories`."""
+    """TF-IDF rows (IDF over the members and the batch) and entity incidence, for `assign_stories`.
+    TF-IDF in float32: the similarity products are dense on a shared vocabulary; single precision
+    halves their memory traffic (scores differ from float64 by ~1e-7, far below any threshold's grain)."""
     if not isinstance(members, Members):
         members = Members.of(members)
     members = members.take(sorted(range(len(members.docs)), key=lambda i: members.docs[i].published_at))
