@@ -70,6 +70,16 @@ def test_headline_repeated_and_crumbs_before_it_removed() -> None:
     assert [r.rule for r in cleaned.removals] == ["crumb", "headline", "headline"]
 
 
+def test_without_a_title_a_headline_printed_twice_is_the_headline() -> None:
+    text = "Example Telegram\nCouncil passes budget\nCouncil passes budget\n" + BODY
+    cleaned = clean_text(text)
+    assert cleaned.text == BODY
+    assert [r.rule for r in cleaned.removals] == ["crumb", "headline", "headline"]
+    # A short paragraph repeated further down is not taken for one.
+    text = BODY + "\nThe vote is final\n" + BODY + "\nThe vote is final"
+    assert clean_text(text).text == text
+
+
 @pytest.mark.parametrize("noise", [
     "To view the full story, please subscribe to The Daily Example.",
     "Follow The Example on Twitter and Instagram @example",

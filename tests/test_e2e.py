@@ -181,4 +181,7 @@ def test_cli_contract(tmp_path, db) -> None:
     records = [json.loads(line) for line in extracted.stdout.splitlines()]
     assert [set(r) >= {"path", "title", "text", "language", "published_at"} for r in records] == [True, True]
     assert records[0]["language"] == "en" and "Please Wait" not in records[0]["text"]
+    # No feed title for a bare file: the headline the page prints twice is found, crumbs before it go.
+    assert records[0]["title"] == "Pentagon Claims Airstrikes against Iraqi Resistance Groups along Syria Border"
+    assert records[0]["text"].startswith("The United States claimed responsibility")
     assert "pic.twitter.com" not in records[1]["text"]

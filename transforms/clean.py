@@ -379,11 +379,21 @@ def _drop_trailing_calls(c: _Cleaner, i: int) -> None:
 
 def _drop_headline(c: _Cleaner, title: str | None) -> str | None:
     """Drop the headline where the text repeats it near the top, and the short crumb lines
-    (site name, section) that stand before it. Without a title, a short unpunctuated first
-    line followed by a paragraph is taken as the headline."""
+    (site name, section) that stand before it. Without a title, a line printed twice near the
+    top, or else a short unpunctuated first line followed by a paragraph, is taken as the headline."""
     zone = min(HEAD_ZONE, len(c.lines))
     target = normalize_for_match(title) if title else None
     hits = [i for i in range(zone) if target and normalize_for_match(c.lines[i]) == target]
+    if not hits and not title:
+        # A line the page prints twice in a row (page heading, article heading) above the first
+        # paragraph, with only short labels (site name, section) before it, is the headline.
+        for i in range(zone - 1):
+            line = c.lines[i]
+            if _looks_like_headline(line) and not line.endswith(".") and line == c.lines[i + 1]:
+                hits, title = [i, i + 1], line
+                break
+            if not _is_short_label(line):
+                break
     if not hits and not title and len(c.lines) > 1:
         first = c.lines[0]
         # Only an unpunctuated line: a first sentence ending in "." is the article's.
