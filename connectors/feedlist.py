@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tomllib
 
 import tomli_w
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -38,6 +40,8 @@ class _Feed(BaseModel):
         scheme = urlsplit(value).scheme
         if scheme not in ("", "http", "https", "file") and len(scheme) > 1:
             raise ValueError(f"unsupported scheme {scheme!r}: use http(s), file: or a path")
+        if scheme in ("http", "https") and not urlsplit(value).hostname:
+            raise ValueError(f"no host in {value!r}")
         return value
 
 
@@ -125,6 +129,25 @@ def load_feed_list(path: Path, *, env: dict[str, str] | None = None) -> FeedList
         options["allow_private_networks"] = True
     known = {f.name for f in fields(FetchPolicy)}
     return FeedList(path=path, feeds=feeds, policy=FetchPolicy(**{k: v for k, v in options.items() if k in known}))
+
+
+_HOST_LIKE = re.compile(r"^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}[:/?]|^www\.", re.IGNORECASE)
+
+
+def feed_problem(url: str, feed_file: Path) -> str | None:
+    """Why `url` should not be added to the list at `feed_file` (None if it may): a URL it cannot
+    fetch, or a path (read relative to the list's folder, as a run reads it) that does not exist."""
+    try:
+        _Feed(url=url)
+    except ValidationError as exc:
+        return str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+    if urlsplit(url).scheme in ("http", "https"):
+        return None
+    target = Path(url2pathname(urlsplit(_absolute(url, feed_file.resolve().parent)).path))
+    if target.is_file():
+        return None
+    hint = f" (did you mean https://{url}?)" if _HOST_LIKE.match(url) else ""
+    return f"no such file: {target}{hint}"
 
 
 def read_feed_table(path: Path) -> dict:

@@ -415,12 +415,16 @@ def feeds_list(feeds: Optional[Path] = FeedsOption, db: Optional[str] = DbOption
 
 @feeds_app.command("add")
 def feeds_add(url: str, name: Optional[str] = typer.Option(None, "--name"), feeds: Optional[Path] = EditOption) -> None:
-    """Add a feed (http(s) URL, file: URL or path)."""
+    """Add a feed (http(s) URL, file: URL or path; a relative path is read from the list's folder)."""
+    from connectors.feedlist import feed_problem
+
     path = edit_path(feeds)
     table = _load_table(path)
     if any(f.get("url") == url for f in table["feeds"]):
         typer.echo(f"already listed: {url}")
         return
+    if problem := feed_problem(url, path):
+        fail(f"cannot add {url}: {problem}")
     table["feeds"].append({"url": url, **({"name": name} if name else {})})
     _save_table(path, table)
     typer.echo(f"added {url} to {path}")
@@ -441,8 +445,9 @@ def feeds_remove(url: str, feeds: Optional[Path] = EditOption) -> None:
 
 @feeds_app.command("import")
 def feeds_import(opml: Path, feeds: Optional[Path] = EditOption) -> None:
-    """Add every feed of an OPML file (folders included); feeds already listed are kept once."""
-    from connectors.feedlist import ConfigError, read_bytes
+    """Add every feed of an OPML file (folders included); feeds already listed are kept once, and
+    outlines that cannot be fetched (another scheme, a missing file) are skipped and named."""
+    from connectors.feedlist import ConfigError, feed_problem, read_bytes
     from transforms.opml import OpmlError, parse_opml
 
     try:
@@ -452,10 +457,18 @@ def feeds_import(opml: Path, feeds: Optional[Path] = EditOption) -> None:
     path = edit_path(feeds)
     table = _load_table(path)
     listed = {f.get("url") for f in table["feeds"]}
-    new = [{"url": u, **({"name": n} if n else {})} for u, n in found if u not in listed]
+    new, skipped = [], 0
+    for url, name in found:
+        if url in listed:
+            continue
+        if problem := feed_problem(url, path):
+            typer.echo(f"skipped {url}: {problem}", err=True)
+            skipped += 1
+            continue
+        new.append({"url": url, **({"name": name} if name else {})})
     table["feeds"].extend(new)
     _save_table(path, table)
-    typer.echo(f"imported {len(new)} feeds ({len(found) - len(new)} already listed) into {path}")
+    typer.echo(f"imported {len(new)} feeds ({len(found) - len(new) - skipped} already listed, {skipped} skipped) into {path}")
 
 
 @feeds_app.command("export")

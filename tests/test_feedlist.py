@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.feedlist import ConfigError, load_feed_list
+from connectors.feedlist import ConfigError, feed_problem, load_feed_list
 from tests.conftest import newsflow
 from transforms.opml import OpmlError, parse_opml, render_opml
 
@@ -45,13 +45,33 @@ def test_feed_list_relative_paths_and_validation(tmp_path) -> None:
         load_feed_list(path)
 
 
+def test_a_feed_that_cannot_be_fetched_is_not_added(tmp_path) -> None:
+    feeds = tmp_path / "lists" / "feeds.toml"
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "local.xml").write_text("<rss/>")
+    assert feed_problem("https://e.org/rss", feeds) is None
+    assert feed_problem("local.xml", feeds) is None  # relative to the list's folder, as a run reads it
+    assert feed_problem((tmp_path / "lists" / "local.xml").as_uri(), feeds) is None
+    assert feed_problem("e.org/rss", feeds) == f"no such file: {tmp_path / 'lists' / 'e.org' / 'rss'} (did you mean https://e.org/rss?)"
+    assert feed_problem("missing.xml", feeds).startswith("no such file:")
+    assert "did you mean" not in feed_problem("missing.xml", feeds)
+    assert feed_problem("https://", feeds) == "no host in 'https://'"
+    assert feed_problem("javascript:alert(1)", feeds).startswith("unsupported scheme 'javascript'")
+    feeds.write_text('[[feeds]]\nurl = "http:///rss"\n')
+    with pytest.raises(ConfigError, match="no host"):
+        load_feed_list(feeds)
+
+
 def test_feeds_commands_edit_a_list(tmp_path) -> None:
     feeds = str(tmp_path / "feeds.toml")
     opml = tmp_path / "in.opml"
-    opml.write_bytes(OPML)
+    opml.write_bytes(OPML.replace(b'<outline text="no url"/>', b'<outline text="x" xmlUrl="javascript:alert(1)"/>'))
+    typo = newsflow("feeds", "add", "a.example/rss", "--feeds", feeds)
+    assert typo.returncode == 2 and "did you mean https://a.example/rss?" in typo.stderr
     assert newsflow("feeds", "add", "https://a.example/rss", "--name", "A", "--feeds", feeds).returncode == 0
     imported = newsflow("feeds", "import", str(opml), "--feeds", feeds)
-    assert imported.returncode == 0 and "imported 2 feeds" in imported.stdout
+    assert imported.returncode == 0 and "imported 2 feeds (0 already listed, 1 skipped)" in imported.stdout
+    assert "skipped javascript:alert(1): unsupported scheme" in imported.stderr
     assert newsflow("feeds", "remove", "https://feeds.example/dw.xml", "--feeds", feeds).returncode == 0
     listed = newsflow("feeds", "list", "--feeds", feeds, "--db", str(tmp_path / "none.duckdb"))
     assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["https://a.example/rss", "https://feeds.example/bbc.xml"]
