@@ -39,13 +39,15 @@ def db_path(value: Optional[str]):
 
 def writable(value: Optional[str]):
     """The warehouse a run writes: a file's folder must exist (a file is given as an absolute path)."""
-    from warehouse.db import warehouse
+    from warehouse.db import file_problem, warehouse
 
     target = db_path(value)
     if target.is_lake:
         return target
     if target.path.parent and not target.path.parent.exists():
         fail(f"directory of --db does not exist: {target.path.parent}")
+    if problem := file_problem(target.path):
+        fail(f"--db: {problem}")
     return warehouse(target.path.resolve())
 
 

@@ -173,6 +173,10 @@ def test_cli_contract(tmp_path, db) -> None:
     bad.write_text('[[feeds]]\nurl = "gopher://x"\n')
     invalid = newsflow("run", "--feeds", str(bad), "--db", str(db))
     assert invalid.returncode == 2 and "unsupported scheme" in invalid.stderr
+    (tmp_path / "notes.txt").write_text("not a database, but long enough to have a header")
+    not_db = newsflow("run", "--db", str(tmp_path / "notes.txt"))
+    assert not_db.returncode == 2 and not_db.stderr.strip().endswith("notes.txt is not a DuckDB database file")
+    assert (tmp_path / "notes.txt").read_text().startswith("not a database")
     no_db = newsflow("sql", "SELECT 1", "--db", str(db))
     assert no_db.returncode == 2 and "no warehouse" in no_db.stderr
 

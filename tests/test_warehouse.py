@@ -24,6 +24,18 @@ def article(i: int, **kw) -> Article:
     return Article(**{**base, **kw})
 
 
+def test_a_file_that_cannot_hold_the_warehouse_is_named_before_a_run(tmp_path, db) -> None:
+    assert wdb.file_problem(tmp_path / "new.duckdb") is None  # a run creates it
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+    assert wdb.file_problem(db) is None
+    (tmp_path / "notes.txt").write_text("not a database, but long enough to have a header")
+    assert wdb.file_problem(tmp_path / "notes.txt") == f"{tmp_path / 'notes.txt'} is not a DuckDB database file"
+    (tmp_path / "touched.duckdb").touch()
+    assert wdb.file_problem(tmp_path / "touched.duckdb").endswith("is not a DuckDB database file (it is empty)")
+    assert wdb.file_problem(tmp_path) == f"{tmp_path} is a directory, not a database file"
+
+
 def test_migrations_apply_once(db) -> None:
     with wdb.connect(db) as conn:
         assert len(wdb.migrate(conn)) == len(wdb.migrations()) >= 2

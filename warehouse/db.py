@@ -83,6 +83,26 @@ def warehouse(value: "Warehouse | Path | str") -> Warehouse:
     return Warehouse(text if text.startswith(LAKE_PREFIX) else str(Path(text)))
 
 
+_MAGIC = b"DUCK"  # bytes 8-12 of every DuckDB database file
+
+
+def file_problem(path: Path) -> str | None:
+    """Why `path` cannot hold a warehouse, found before any run starts (None if it can: a missing
+    file, which a run creates, or a DuckDB database file)."""
+    if path.is_dir():
+        return f"{path} is a directory, not a database file"
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
+    if head[8:12] != _MAGIC:
+        return f"{path} is not a DuckDB database file" + ("" if head else " (it is empty)")
+    return None
+
+
 def _is_lock_error(exc: Exception) -> bool:
     text = str(exc).lower()
     return "lock" in text and ("conflicting" in text or "could not set" in text)
