@@ -18,7 +18,7 @@ from prefect.context import FlowRunContext
 from connectors.feedlist import FeedList, FeedSource
 from connectors.fetch import FetchError, FetchPolicy, fetch_many
 from transforms import boilerplate, dedup, enrich, stories
-from transforms.articles import build_article, entry_url, article_id_for
+from transforms.articles import article_id_for, build_article, entry_url, url_key, variant_rank
 from transforms.gazetteer import gazetteer
 from transforms.feeds import body_hash, conditional_headers, is_due, next_feed_state, parse_feed
 from transforms.records import Article, FeedEntry, FeedState, Rejected
@@ -180,16 +180,22 @@ def parse_feeds(feeds: list[FeedSource], policy: FetchPolicy, fetched: dict, pre
 
 @task(cache_policy=NO_CACHE)
 def select_new_entries(target: wdb.Warehouse, entries: list[FeedEntry]) -> list[FeedEntry]:
-    """Only entries not yet stored get their page fetched; the same link twice is fetched once;
-    a link rejected MAX_ATTEMPTS times is not tried again."""
-    by_id: dict[str, FeedEntry] = {}
+    """Only entries not yet stored get their page fetched; the same page linked twice (the same
+    link, or its http, AMP or mobile address: one url_key) is fetched once, by its plain https link
+    where the batch has it; a link rejected MAX_ATTEMPTS times is not tried again."""
+    by_key: dict[str, FeedEntry] = {}
     for entry in entries:
-        by_id.setdefault(article_id_for(entry_url(entry)), entry)
-    known, given_up = read_or(target, "known entries", lambda conn: (
+        key = url_key(entry_url(entry))
+        if key not in by_key or variant_rank(entry_url(entry)) < variant_rank(entry_url(by_key[key])):
+            by_key[key] = entry
+    by_id = {article_id_for(entry_url(e)): (key, e) for key, e in by_key.items()}
+    known, known_keys, given_up = read_or(target, "known entries", lambda conn: (
         store.known_article_ids(conn, list(by_id)),
-        store.given_up_urls(conn, [entry_url(e) for e in by_id.values()], MAX_ATTEMPTS),
-    ), (set(), set()))  # locked: fetch them all; the load skips what is stored
-    return [e for aid, e in by_id.items() if aid not in known and entry_url(e) not in given_up]
+        store.known_url_keys(conn, list(by_key)),
+        store.given_up_urls(conn, [entry_url(e) for e in by_key.values()], MAX_ATTEMPTS),
+    ), (set(), set(), set()))  # locked: fetch them all; the load skips what is stored
+    return [e for aid, (key, e) in by_id.items()
+            if aid not in known and key not in known_keys and entry_url(e) not in given_up]
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)

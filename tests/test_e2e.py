@@ -89,6 +89,8 @@ def rss(base: str) -> str:
     content = "".join(f"<p>{p}</p>" for p in reversed(PARAS))
     return f"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
 <channel><title>Riverton Daily</title>
+<item><guid>r0</guid><title>Council approves budget</title><link>{base}/amp/news/budget/</link>
+  <pubDate>Tue, 02 Jan 2024 10:00:00 GMT</pubDate></item>
 <item><guid>r1</guid><title>Council approves budget</title><link>{base}/news/budget?utm_source=rss</link>
   <pubDate>Tue, 02 Jan 2024 10:00:00 GMT</pubDate></item>
 <item><guid>r2</guid><title>Budget: what changes</title><link>{base}/news/gone</link>
@@ -141,6 +143,8 @@ def test_http_feeds_pages_failures_and_conditional_rerun(tmp_path, db, news_site
     assert sorted(rejected) == ["private", "wall"]
     assert "robots.txt" in rejected["private"] and "words after cleaning" in rejected["wall"]
     assert "/news/private" not in [r[0].path for r in news_site.log]
+    # the AMP address of the budget page is that page: fetched once, by its plain link
+    assert [r[0].path for r in news_site.log if "budget" in r[0].path] == ["/news/budget"]
     feeds_rows = {r[0].rsplit("/", 1)[1]: r[1:] for r in q(db, "SELECT url, last_status, last_error, consecutive_failures, etag FROM feeds")}
     assert feeds_rows["feed.xml"] == (200, None, 0, '"v1"')
     assert feeds_rows["broken.xml"][0] == 500 and feeds_rows["broken.xml"][2] == 1

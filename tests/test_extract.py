@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from transforms.articles import build_article, canonical_url
+import pytest
+
+from transforms.articles import build_article, canonical_url, url_key, variant_rank
 from transforms.extract import extract_article, html_to_text
 from transforms.records import FeedEntry, Fetched, Rejected
 
@@ -49,6 +51,27 @@ def test_banner_only_page_is_rejected_with_reasons() -> None:
     html = b"<html><body><noscript>No Script</noscript><p>Please Wait...</p></body></html>"
     result = build_article(entry(), page(html))
     assert isinstance(result, Rejected) and result.stage == "extract"
+
+
+@pytest.mark.parametrize("variant, rank", [
+    ("http://example.org/news/a", (False, True)), ("https://www.example.org/news/a/", (False, False)),
+    ("https://m.example.org/news/a", (True, False)), ("https://amp.example.org/news/a", (True, False)),
+    ("https://example.org/amp/news/a", (True, False)), ("http://example.org/news/a/amp/", (True, True)),
+    ("https://example.org/news/a?amp=1&utm_source=x", (True, False)), ("https://example.org/news/a?outputType=amp", (True, False)),
+    ("https://www-example-org.cdn.ampproject.org/c/s/www.example.org/news/a", (True, False)),
+])
+def test_every_address_of_a_page_has_its_key(variant: str, rank: tuple[bool, bool]) -> None:
+    assert url_key(variant) == url_key("https://example.org/news/a") == "example.org/news/a"
+    assert variant_rank(variant) == rank  # the plain https link is preferred, then plain http
+
+
+@pytest.mark.parametrize("other", [
+    "https://example.org/news/b", "https://example.org/news/a?id=2", "https://example.org/news/a-amp",
+    "https://example.org/campaign/news/a", "https://m.org/news/a", "https://example.org/feed#entry-1",
+])
+def test_other_pages_keep_other_keys(other: str) -> None:
+    assert url_key(other) != url_key("https://example.org/news/a")
+    assert url_key("https://example.org/feed#entry-1") != url_key("https://example.org/feed#entry-2")
 
 
 def test_canonical_url_drops_tracking_and_fragment() -> None:

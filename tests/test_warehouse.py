@@ -85,13 +85,36 @@ def test_a_warehouse_keyed_by_ids_is_renumbered_with_its_keys_kept(db, monkeypat
             conn.execute("INSERT INTO articles (article_id, url, feed_url, text, ingested_at, text_source, content_hash)"
                          " VALUES (?, ?, 'f', 't', ?, 'page', ?)", [f"id{i}", f"u{i}", stored, f"h{i}"])
             conn.execute("INSERT INTO article_bands VALUES (?, ?), (?, ?)", [i, f"id{i}", i + 1000, f"id{i}"])
-        assert wdb.migrate(conn) == ["0009_number_articles.sql"]
+        assert wdb.migrate(conn) == ["0009_number_articles.sql", "0010_add_url_key.sql"]
         assert conn.execute("SELECT article_id, article_no FROM article_numbers ORDER BY 2").fetchall() == [("id2", 1), ("id1", 2)]
         assert store.duplicate_candidates(conn, [], [1001])[0].band_keys == frozenset({1001})
         store.load_batch(conn, [article(3)], [], [], now=NOW)
         numbered = conn.execute("SELECT n.article_id, list(b.band_key ORDER BY b.band_key) FROM article_bands b"
                                 " JOIN article_numbers n USING (article_no) GROUP BY ALL ORDER BY min(n.article_no)").fetchall()
     assert numbered == [("id2", [2, 1002]), ("id1", [1, 1001]), ("id3", [3, 1003])]
+
+
+def test_stored_pages_get_their_url_key_and_another_address_of_one_is_not_loaded(db, monkeypatch) -> None:
+    """Migration 0010 keys the stored rows with the Python function new rows use; a load then skips
+    an article whose address is another form (https, AMP, mobile) of a stored page's."""
+    every = wdb.migrations()
+    with wdb.connect(db) as conn:
+        monkeypatch.setattr(wdb, "migrations", lambda: [m for m in every if m[0] < 10])
+        wdb.migrate(conn)
+        monkeypatch.undo()
+        for i, url in ((1, "http://www.example.org/news/a/"), (2, "https://example.org/b")):
+            conn.execute("INSERT INTO articles (article_id, url, feed_url, text, ingested_at, text_source, content_hash)"
+                         " VALUES (?, ?, 'f', 't', ?, 'page', ?)", [f"id{i}", url, NOW, f"h{i}"])
+        assert wdb.migrate(conn) == ["0010_add_url_key.sql"]
+        assert conn.execute("SELECT url_key FROM articles ORDER BY article_id").fetchall() == [
+            ("example.org/news/a",), ("example.org/b",)]
+        assert store.known_url_keys(conn, ["example.org/news/a", "example.org/c"]) == {"example.org/news/a"}
+        result = store.load_batch(conn, [article(3, url="https://amp.example.org/news/a/amp"),
+                                         article(4, url="https://example.org/c"), article(5, url="http://example.org/c/")],
+                                  [], [], now=NOW)
+        stored = conn.execute("SELECT article_id, url_key FROM articles ORDER BY article_id").fetchall()
+    assert (result.inserted, result.already_stored) == (1, 2)
+    assert stored == [("id1", "example.org/news/a"), ("id2", "example.org/b"), ("id4", "example.org/c")]
 
 
 def test_sql_is_read_only_and_errors_are_clear(db) -> None:

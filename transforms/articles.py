@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from transforms.clean import clean_text
@@ -24,6 +25,47 @@ def canonical_url(url: str) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if not k.lower().startswith(_TRACKING)]
     return urlunsplit((parts.scheme.lower(), host, parts.path or "/", urlencode(query), ""))
+
+
+# AMP and mobile copies of a page: the same article at another address.
+_VARIANT_HOST_LABELS = ("www", "m", "mobile", "amp")
+_AMP_CACHE = re.compile(r"^/[cv]/(?:s/)?(?P<rest>[^/]+\.[^/]+/.*)$")  # <host>.cdn.ampproject.org/c/s/<host>/<path>
+_AMP_PATH = (re.compile(r"^/amp(?=/)"), re.compile(r"/amp/?$"), re.compile(r"\.amp(?=\.html?$|$)"))
+_AMP_QUERY = ("amp", "usqp", "amp_js_v", "amp_gsa")
+
+
+def url_key(url: str) -> str:
+    """The page behind a URL, whatever address it was linked by: no scheme (http = https), no
+    www./m./mobile./amp. host label, no AMP path marker (/amp/..., .../amp, .amp.html) or AMP query
+    parameter, no Google AMP cache wrapper, no trailing slash, query parameters sorted. Two links
+    with one key are one article, fetched and stored once. Takes a stored `url` (canonical): one
+    with a fragment names a feed entry without a link and is its own key."""
+    return _fold(url, variants=True)
+
+
+def variant_rank(url: str) -> tuple[bool, bool]:
+    """(an AMP or mobile address, plain http): of two links with one key, the lower rank is fetched."""
+    return _fold(url, variants=True) != _fold(url, variants=False), urlsplit(url.strip()).scheme.lower() == "http"
+
+
+def _fold(url: str, *, variants: bool) -> str:
+    if "#" in url:  # an entry without a link is stored as <feed>#<entry key>: the fragment is its identity
+        return url
+    url = canonical_url(url)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return url
+    host, path = parts.netloc, parts.path
+    if variants and host.endswith(".cdn.ampproject.org") and (inner := _AMP_CACHE.match(path)):
+        return _fold("https://" + inner["rest"] + (f"?{parts.query}" if parts.query else ""), variants=True)
+    labels = host.split(".")
+    while len(labels) > 2 and labels[0] in (_VARIANT_HOST_LABELS if variants else ("www",)):
+        labels = labels[1:]
+    for marker in _AMP_PATH if variants else ():
+        path = marker.sub("", path)
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                   if not variants or (k.lower() not in _AMP_QUERY and not (k.lower() == "outputtype" and v.lower() == "amp")))
+    return ".".join(labels) + path.rstrip("/") + (f"?{urlencode(query)}" if query else "")
 
 
 def article_id_for(url: str) -> str:

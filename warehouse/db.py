@@ -320,6 +320,16 @@ def lake_sql(sql: str) -> str:
     return re.sub(r"\s+PRIMARY KEY\b", "", sql)
 
 
+def _register_functions(conn: duckdb.DuckDBPyConnection) -> None:
+    """Python functions the migrations call, so stored rows are keyed as new ones are."""
+    from transforms.articles import url_key
+
+    try:
+        conn.create_function("newsflow_url_key", url_key, ["VARCHAR"], "VARCHAR")
+    except duckdb.NotImplementedException:
+        pass  # already registered on this connection
+
+
 def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations not yet recorded, each in its own transaction. Returns their names.
     Two writers migrating one DuckLake at once: the loser's commit conflicts and it re-checks."""
@@ -328,6 +338,7 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
     retry_conflicts(lambda: conn.execute(prepare(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
         " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)")))
+    _register_functions(conn)
     applied = []
     for version, name, sql in migrations():
         def apply() -> bool:

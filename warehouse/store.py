@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from transforms.articles import url_key
 from transforms.dedup import Known
 from transforms.enrich import LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE, History
 from transforms.records import Article, FeedState, Rejected
@@ -37,6 +38,14 @@ def known_article_ids(conn: duckdb.DuckDBPyConnection, ids: list[str]) -> set[st
     if not ids:
         return set()
     rows = conn.execute(f"SELECT article_id FROM articles WHERE article_id IN {_literals(ids)}").fetchall()
+    return {r[0] for r in rows}
+
+
+def known_url_keys(conn: duckdb.DuckDBPyConnection, keys: list[str]) -> set[str]:
+    """The keys (transforms.articles.url_key) of pages already stored under some address."""
+    if not keys:
+        return set()
+    rows = conn.execute("SELECT DISTINCT url_key FROM articles WHERE url_key IN (SELECT unnest(?))", [keys]).fetchall()
     return {r[0] for r in rows}
 
 
@@ -156,6 +165,7 @@ _ARTICLE_COLUMNS = {
     "story_id": pa.string(), "text_source": pa.string(), "author": pa.string(), "license": pa.string(),
     "photo_credit": pa.string(), "content_hash": pa.string(), "word_count": pa.int32(),
     "reading_minutes": pa.float64(), "keywords": pa.list_(pa.string()), "entry_key": pa.string(),
+    "url_key": pa.string(),
 }
 
 
@@ -188,6 +198,7 @@ def _articles_table(articles: list[Article]) -> pa.Table:
     for a in articles:
         row = {f: getattr(a, f, None) for f in _ARTICLE_COLUMNS}
         row["reading_minutes"] = round(a.word_count / 230, 1)
+        row["url_key"] = url_key(a.url)
         for name in columns:
             columns[name].append(row[name])
     return pa.table({n: pa.array(v, t) for (n, t), v in zip(_ARTICLE_COLUMNS.items(), columns.values())})
@@ -196,7 +207,8 @@ def _articles_table(articles: list[Article]) -> pa.Table:
 def load_batch(conn: duckdb.DuckDBPyConnection, articles: list[Article], rejections: list[Rejected],
                states: list[FeedState], *, now: datetime) -> LoadResult:
     """Append a batch in one transaction: all of it is visible, or none. Articles already stored
-    (same article_id) are skipped by an anti-join, so re-loading a batch adds nothing."""
+    (same article_id, or another address of a stored page: same url_key) are skipped by an
+    anti-join, so re-loading a batch adds nothing."""
     staging = {
         "staging_articles": _articles_table(articles),
         "staging_entities": _table(_ENTITY_SCHEMA, [(a.article_id, e.name, e.label, e.start_char, e.end_char)
@@ -254,8 +266,10 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
         CREATE OR REPLACE TEMP TABLE new_ids AS
         SELECT article_id, (SELECT coalesce(max(article_no), 0) FROM article_numbers)
                            + row_number() OVER (ORDER BY article_id) AS article_no
-        FROM (SELECT DISTINCT article_id FROM staging_articles s
-              WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.article_id = s.article_id))
+        FROM (SELECT DISTINCT ON (url_key) article_id FROM staging_articles s
+              WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.article_id = s.article_id)
+                AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.url_key = s.url_key)
+              ORDER BY url_key, article_id)
     """)
     inserted = conn.execute("SELECT count(*) FROM new_ids").fetchone()[0]
     total = conn.execute("SELECT count(DISTINCT article_id) FROM staging_articles").fetchone()[0]
