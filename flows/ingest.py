@@ -272,8 +272,10 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
             article.story_terms = stories.story_terms(article.text)
 
     def story_docs() -> list[stories.StoryDoc]:
-        return [stories.StoryDoc(a.article_id, a.text, d, frozenset(e.name for e in a.entities), duplicate_of=a.duplicate_of,
-                                 terms=a.story_terms) for a, d in zip(articles, dates)]
+        # an article that takes a stored original's place takes its story too, as a copy would
+        return [stories.StoryDoc(a.article_id, a.text, d, frozenset(e.name for e in a.entities),
+                                 duplicate_of=a.duplicate_of or a.supersedes, terms=a.story_terms)
+                for a, d in zip(articles, dates)]
 
     def history(conn):
         # DuckDB lets go of the GIL, so its queries overlap this thread's Python work: the stories'
@@ -303,6 +305,7 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
     for article in articles:
         if (verdict := verdicts.get(article.article_id)) is not None:
             article.duplicate_of, article.duplicate_kind = verdict.duplicate_of, verdict.kind
+            article.supersedes = verdict.supersedes
     assigned = stories.assign_stories(story_docs(), [], known_stories=known_stories, vectors=vectors)
     for article in articles:
         article.story_id = assigned[article.article_id]

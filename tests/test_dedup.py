@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from tests.conftest import SEEDS
 from transforms.clean import clean_text
-from transforms.dedup import Known, band_keys_for, content_hash, find_duplicates, is_near_copy, shingles
+from transforms.dedup import Known, Verdict, band_keys_for, content_hash, find_duplicates, is_near_copy, shingles
 
 NOW = datetime(2024, 1, 10, tzinfo=timezone.utc)
 
@@ -63,6 +63,27 @@ def test_batch_copy_points_at_earliest_and_history_is_searched() -> None:
     edited = a.replace("Pentagon", "US Department of Defense", 1)
     verdicts = find_duplicates([("new", edited, NOW)], band_keys_for([edited]), [stored], now=NOW)
     assert verdicts["new"].duplicate_of == "stored" and verdicts["new"].kind == "near"
+
+
+def test_an_earlier_report_found_later_takes_the_stored_originals_place() -> None:
+    """A stored original R (Jan 5) with its stored copy C (Jan 6); the batch brings the same text
+    published Jan 2 (X, matching only the copy's keys) and Jan 7 (Z): X replaces R as the group's
+    original, Z copies X. An article dated like R ranks after it (R was ingested first)."""
+    a = seed("000")
+    edited = a.replace("Pentagon", "US Department of Defense", 1)
+    keys = band_keys_for([a, edited])
+    r = Known("R", a, content_hash(a), frozenset(), None, (NOW - timedelta(days=5), 0, NOW))
+    c = Known("C", edited, content_hash(edited), frozenset(keys[1]), "R", (NOW - timedelta(days=4), 0, NOW),
+              root_order=r.order)
+    batch = [("Z", a, NOW - timedelta(days=3)), ("X", edited, NOW - timedelta(days=8))]
+    verdicts = find_duplicates(batch, [keys[0], keys[1]], [c], now=NOW)
+    assert verdicts["X"].supersedes == "R" and verdicts["X"].duplicate_of is None
+    assert (verdicts["Z"].duplicate_of, verdicts["Z"].kind) == ("X", "near")
+    # without the original's date (an older caller) or dated like it: a copy, as before
+    c_alone = Known("C", edited, content_hash(edited), frozenset(keys[1]), "R", c.order)
+    assert find_duplicates([("X", edited, NOW - timedelta(days=8))], [keys[1]], [c_alone], now=NOW)["X"].duplicate_of == "R"
+    same_day = find_duplicates([("Y", edited, NOW - timedelta(days=5))], [keys[1]], [c], now=NOW)
+    assert same_day["Y"] == Verdict("R", "exact")
 
 
 def test_unrelated_batch_has_no_duplicates() -> None:

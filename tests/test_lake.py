@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.conftest import newsflow
-from tests.test_warehouse import article
+from tests.test_warehouse import article, earlier_report_becomes_the_original
 from transforms.records import Entity, FeedState
 from warehouse import db as wdb
 from warehouse import store
@@ -31,6 +31,10 @@ def test_migrations_and_loads_on_a_lake(lake) -> None:
                (SELECT article_count FROM stories WHERE story_id = 'id1'), (SELECT count(*) FROM feeds),
                (SELECT last_status FROM feeds), (SELECT batches FROM loads)""")[1]
     assert rows == [(2, ["pentagon=1", "strike=2"], 2, 1, 304, 2)]
+
+
+def test_an_earlier_report_found_later_becomes_the_original_on_a_lake(lake) -> None:
+    earlier_report_becomes_the_original(lake)  # the load's UPDATE of stored rows, on DuckLake
 
 
 def test_writers_creating_one_new_lake_at_once(lake) -> None:

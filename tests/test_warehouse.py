@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -85,7 +85,7 @@ def test_a_warehouse_keyed_by_ids_is_renumbered_with_its_keys_kept(db, monkeypat
             conn.execute("INSERT INTO articles (article_id, url, feed_url, text, ingested_at, text_source, content_hash)"
                          " VALUES (?, ?, 'f', 't', ?, 'page', ?)", [f"id{i}", f"u{i}", stored, f"h{i}"])
             conn.execute("INSERT INTO article_bands VALUES (?, ?), (?, ?)", [i, f"id{i}", i + 1000, f"id{i}"])
-        assert wdb.migrate(conn) == ["0009_number_articles.sql", "0010_add_url_key.sql"]
+        assert wdb.migrate(conn)[:2] == ["0009_number_articles.sql", "0010_add_url_key.sql"]
         assert conn.execute("SELECT article_id, article_no FROM article_numbers ORDER BY 2").fetchall() == [("id2", 1), ("id1", 2)]
         assert store.duplicate_candidates(conn, [], [1001])[0].band_keys == frozenset({1001})
         store.load_batch(conn, [article(3)], [], [], now=NOW)
@@ -105,7 +105,7 @@ def test_stored_pages_get_their_url_key_and_another_address_of_one_is_not_loaded
         for i, url in ((1, "http://www.example.org/news/a/"), (2, "https://example.org/b")):
             conn.execute("INSERT INTO articles (article_id, url, feed_url, text, ingested_at, text_source, content_hash)"
                          " VALUES (?, ?, 'f', 't', ?, 'page', ?)", [f"id{i}", url, NOW, f"h{i}"])
-        assert wdb.migrate(conn) == ["0010_add_url_key.sql"]
+        assert wdb.migrate(conn)[0] == "0010_add_url_key.sql"
         assert conn.execute("SELECT url_key FROM articles ORDER BY article_id").fetchall() == [
             ("example.org/news/a",), ("example.org/b",)]
         assert store.known_url_keys(conn, ["example.org/news/a", "example.org/c"]) == {"example.org/news/a"}
@@ -232,3 +232,42 @@ def test_cursor_reads_the_connections_catalog_from_another_thread(tmp_path) -> N
         other.execute("SELECT 1")
     assert conn.execute("SELECT side FROM marker").fetchall() == [("attached",)]
     conn.close()
+
+
+def test_an_earlier_report_found_later_becomes_the_stored_groups_original(db) -> None:
+    earlier_report_becomes_the_original(str(db))
+
+
+def earlier_report_becomes_the_original(location: str) -> None:
+    """Dedup and stories (the flow's own stage) and the load, on a real file: a republished copy and
+    its own copy are stored first; the original, published three days before, arrives later (a feed
+    added with its backlog). It becomes the group's original, in the stored story; the stored rows
+    point at it, marked revised; a report of the same text published after them stays a copy."""
+    from flows.ingest import dedup_and_cluster
+    from tests.conftest import SEEDS
+    from transforms.clean import clean_text
+
+    text = clean_text(next(SEEDS.glob("000_*.txt")).read_text(encoding="utf-8")).text
+    edited = text.replace("Pentagon", "US Department of Defense", 1)
+    day = datetime(2021, 6, 28, tzinfo=timezone.utc)
+
+    def item(name: str, body: str, days: int) -> Article:
+        return Article(article_id=name, url=f"https://{name}.example/a", feed_url=f"https://{name}.example/feed",
+                       title="US strikes", text=body, published_at=day + timedelta(days=days), text_source="page")
+
+    target = wdb.Warehouse(location)
+    with wdb.connect(target) as conn:
+        wdb.migrate(conn)
+    for batch in ([item("republisher", edited, 3), item("aggregator", edited, 4)],
+                  [item("wire", text, 0), item("late", text, 5)]):
+        batch = dedup_and_cluster.fn(target, batch, now=day + timedelta(days=6))  # the task's own code
+        with wdb.connect(target) as conn:
+            store.load_batch(conn, batch, [], [], now=day)
+    rows = {r[0]: r[1:] for r in run_query(location, "SELECT article_id, duplicate_of, duplicate_kind, story_id,"
+                                               " revised_at IS NOT NULL FROM articles")[1]}
+    assert rows == {"wire": (None, None, "republisher", False),
+                    "republisher": ("wire", "near", "republisher", True),
+                    "aggregator": ("wire", "near", "republisher", True),
+                    "late": ("wire", "exact", "republisher", False)}
+    assert run_query(location, "SELECT article_id FROM unique_articles")[1] == [("wire",)]
+    assert run_query(location, "SELECT first_seen, article_count FROM stories")[1] == [(day, 4)]

@@ -134,12 +134,17 @@ class Known:
     duplicate_of: str | None
     order: tuple  # (published_at, ingestion order): earliest first
     title: str | None = None
+    root_order: tuple | None = None  # for a stored copy: its original's `order`
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    duplicate_of: str
-    kind: str  # exact | near
+    """A batch article copies `duplicate_of` (`kind`: exact | near); or, published before every
+    stored article of its group, it is the group's original now, in place of `supersedes`."""
+
+    duplicate_of: str | None
+    kind: str | None
+    supersedes: str | None = None
 
 
 def title_words(title: str | None) -> frozenset[str]:
@@ -168,11 +173,17 @@ def find_duplicates(
     """Batch items (article_id, text, published_at) in arrival order -> verdicts for the copies.
 
     A copy points at its group's root: the earliest article by published_at, then ingestion.
-    Known articles rank before the batch at equal dates (they were ingested first).
+    Known articles rank before the batch at equal dates (they were ingested first). A batch article
+    published before its group's stored root takes the root's place (a `supersedes` verdict): the
+    load points the stored group at it.
     `batch_shingles`: the batch's shingles when already computed (`keys_and_shingles`).
     `titles`: the batch's titles, row for row (see `different_items`).
     """
     pool: list[Known] = list(known)
+    orders = {k.duplicate_of: k.root_order for k in known if k.duplicate_of and k.root_order is not None}
+    orders.update((k.article_id, k.order) for k in known)
+    stored = {k.article_id for k in known} | {k.duplicate_of for k in known if k.duplicate_of}
+    moved: dict[str, str] = {}  # a stored root -> the batch article that took its place
     by_hash: dict[str, Known] = {}
     for item in sorted(pool, key=lambda k: k.order):
         by_hash.setdefault(item.content_hash, item)
@@ -219,8 +230,14 @@ def find_duplicates(
             kind = "exact" if match is not None and match.content_hash == digest else "near"
         if match is not None:
             root = match.duplicate_of or match.article_id
-            verdicts[article_id] = Verdict(root, kind)
-            me = Known(article_id, text, digest, keys, root, me.order, title)
+            root = moved.get(root, root)
+            if root in stored and root in orders and me.order < orders[root]:
+                moved[root] = article_id
+                verdicts[article_id] = Verdict(None, None, supersedes=root)
+            else:
+                verdicts[article_id] = Verdict(root, kind)
+                me = Known(article_id, text, digest, keys, root, me.order, title)
+        orders[article_id] = me.order
         pool.append(me)
         by_hash.setdefault(digest, me)
         for key in keys:

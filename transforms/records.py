@@ -142,6 +142,7 @@ class Article:
     word_count: int = 0
     duplicate_of: str | None = None
     duplicate_kind: str | None = None  # exact | near
+    supersedes: str | None = None  # a stored original this article, published before it, replaces
     story_id: str | None = None
     band_keys: list[int] = field(default_factory=list)
     story_terms: dict[str, int] | None = None  # content words counted as stories compare them

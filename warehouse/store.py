@@ -92,9 +92,17 @@ def duplicate_candidates(conn: duckdb.DuckDBPyConnection, hashes: list[str], ban
         SELECT article_id, text, content_hash, duplicate_of, coalesce(published_at, ingested_at), ingested_at, title
         FROM articles WHERE article_id IN {_literals(sorted(set(shared) | set(same_text)))}
         """).fetchall()
+    orders = {r[0]: (r[4], 0, r[5]) for r in rows}
+    # the originals of the copies among them: a batch article published earlier takes their place
+    roots = sorted({r[3] for r in rows if r[3] is not None} - set(orders))
+    if roots:
+        orders.update((r[0], (r[1], 0, r[2])) for r in conn.execute(
+            f"SELECT article_id, coalesce(published_at, ingested_at), ingested_at FROM articles"
+            f" WHERE article_id IN {_literals(roots)}").fetchall())
     return [
         Known(article_id=r[0], text=r[1], content_hash=r[2], duplicate_of=r[3],
-              band_keys=frozenset(shared.get(r[0], ())), order=(r[4], 0, r[5]), title=r[6])
+              band_keys=frozenset(shared.get(r[0], ())), order=orders[r[0]], title=r[6],
+              root_order=orders.get(r[3]))
         for r in rows
     ]
 
@@ -182,6 +190,7 @@ _STORY_TERMS_SCHEMA = pa.schema([("article_id", pa.string()), ("published_at", p
                                  ("scheme", pa.int32()), ("terms", pa.string()), ("counts", pa.string())])
 _REMOVAL_SCHEMA = pa.schema([("article_id", pa.string()), ("rule", pa.string()), ("text", pa.string())])
 _BAND_SCHEMA = pa.schema([("band_key", pa.int64()), ("article_id", pa.string())])
+_MOVE_SCHEMA = pa.schema([("article_id", pa.string()), ("supersedes", pa.string()), ("content_hash", pa.string())])
 _LINE_KEY_SCHEMA = pa.schema([("source", pa.string()), ("fingerprint", pa.int64())])
 _LINE_SCHEMA = pa.schema([("article_id", pa.string()), ("source", pa.string()), ("fingerprint", pa.int64()), ("sample", pa.string())])
 _REJECTION_SCHEMA = pa.schema([("url", pa.string()), ("feed_url", pa.string()), ("stage", pa.string()), ("reason", pa.string())])
@@ -224,6 +233,8 @@ def load_batch(conn: duckdb.DuckDBPyConnection, articles: list[Article], rejecti
             for a in articles if getattr(a, "story_terms", None) is not None]),  # spooled before: absent
         "staging_removals": _table(_REMOVAL_SCHEMA, [(a.article_id, r.rule, r.text) for a in articles for r in a.removals]),
         "staging_bands": _table(_BAND_SCHEMA, [(k, a.article_id) for a in articles for k in a.band_keys]),
+        "staging_moves": _table(_MOVE_SCHEMA, [(a.article_id, a.supersedes, a.content_hash) for a in articles
+                                               if getattr(a, "supersedes", None)]),  # spooled before: absent
         "staging_rejections": _table(_REJECTION_SCHEMA, [(r.url, r.feed_url, r.stage, r.reason) for r in rejections]),
         "staging_feeds": _feeds_table(states),
         "staging_lines": _table(_LINE_SCHEMA, [(a.article_id, a.source, fp, line) for a in articles
@@ -297,6 +308,7 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
         SELECT DISTINCT s.band_key, n.article_no FROM staging_bands s JOIN new_ids n USING (article_id)
         ORDER BY n.article_no
     """)
+    _move_groups(conn)
     conn.execute("""
         MERGE INTO stories USING (
             SELECT story_id, min(coalesce(published_at, ingested_at)) AS first_seen,
@@ -329,6 +341,25 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
     conn.execute("UPDATE loads SET batches = batches + 1, last_load_at = current_timestamp")
     rejected = conn.execute("SELECT count(*) FROM staging_rejections").fetchone()[0]
     return LoadResult(inserted=inserted, already_stored=total - inserted, rejections=rejected)
+
+
+def _move_groups(conn: duckdb.DuckDBPyConnection) -> None:
+    """Point each stored group whose original a new article predates (`supersedes`) at that
+    article: the old original and its copies become its copies (exact where the text hashes alike),
+    stamped `revised_at`. Only a new article moves a group, and only a group whose original is still
+    one (a concurrent load may have moved it first: then this article simply stays an original)."""
+    if not conn.execute("SELECT count(*) FROM staging_moves").fetchone()[0]:
+        return
+    conn.execute("""
+        CREATE OR REPLACE TEMP TABLE moves AS
+        SELECT m.* FROM staging_moves m SEMI JOIN new_ids USING (article_id)
+        WHERE m.supersedes IN (SELECT article_id FROM articles WHERE duplicate_of IS NULL)
+    """)
+    conn.execute("""
+        UPDATE articles SET duplicate_of = m.article_id, revised_at = current_timestamp,
+            duplicate_kind = CASE WHEN articles.content_hash = m.content_hash THEN 'exact' ELSE 'near' END
+        FROM moves m WHERE articles.article_id = m.supersedes OR articles.duplicate_of = m.supersedes
+    """)
 
 
 def enrichment_history(conn: duckdb.DuckDBPyConnection, terms: set[str], names: set[str], *,
