@@ -77,6 +77,10 @@ def assert_consistent(db: Path, total: int) -> int:
         "article without bands": "SELECT count(*) FROM article_numbers n ANTI JOIN article_bands b USING (article_no)",
         "duplicate_of pointing nowhere": "SELECT count(*) FROM articles a WHERE duplicate_of IS NOT NULL"
                                           " AND duplicate_of NOT IN (SELECT article_id FROM articles)",
+        "copy of a copy": "SELECT count(*) FROM articles a JOIN articles o ON o.article_id = a.duplicate_of"
+                          " WHERE o.duplicate_of IS NOT NULL",
+        "copy outside its original's story": "SELECT count(*) FROM articles a JOIN articles o"
+                                             " ON o.article_id = a.duplicate_of WHERE o.story_id <> a.story_id",
         "story missing": "SELECT count(*) FROM articles a ANTI JOIN stories s USING (story_id)",
         "story count wrong": "SELECT count(*) FROM stories s JOIN (SELECT story_id, count(*) n FROM articles"
                              " GROUP BY ALL) c USING (story_id) WHERE s.article_count <> c.n",
