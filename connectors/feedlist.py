@@ -1,4 +1,4 @@
-"""The feed list: a TOML file of [[feeds]] and an optional [fetch] table."""
+"""The feed list: a TOML file of [[feeds]] and optional [fetch] and [stories] tables."""
 from __future__ import annotations
 
 import hashlib
@@ -7,7 +7,8 @@ import re
 import tomllib
 
 import tomli_w
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -15,6 +16,7 @@ from urllib.request import url2pathname
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.fetch import FetchPolicy
+from transforms.stories import THRESHOLD, WINDOW, StoryPolicy
 
 SEED_FEEDS = Path(__file__).resolve().parent.parent / "seeds" / "feeds.toml"
 
@@ -62,10 +64,18 @@ class _Fetch(BaseModel):
     respect_robots: bool = True
 
 
+class _Stories(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # members are read from the whole window around a batch's dates: a month is the most allowed
+    window_days: float = Field(default=WINDOW / timedelta(days=1), gt=0, le=30)
+    threshold: float = Field(default=THRESHOLD, gt=0, le=1)
+
+
 class _FeedFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     feeds: list[_Feed] = Field(default_factory=list)
     fetch: _Fetch = Field(default_factory=_Fetch)
+    stories: _Stories = Field(default_factory=_Stories)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +83,7 @@ class FeedList:
     path: Path
     feeds: list[FeedSource]
     policy: FetchPolicy
+    stories: StoryPolicy = field(default_factory=StoryPolicy)
 
     def shard(self, index: int, count: int) -> "FeedList":
         """The feeds of shard `index` of `count` (1-based). A feed's shard depends on its URL only, so
@@ -128,7 +139,9 @@ def load_feed_list(path: Path, *, env: dict[str, str] | None = None) -> FeedList
     if env.get("NEWSFLOW_ALLOW_PRIVATE_NETWORKS", "") == "1":
         options["allow_private_networks"] = True
     known = {f.name for f in fields(FetchPolicy)}
-    return FeedList(path=path, feeds=feeds, policy=FetchPolicy(**{k: v for k, v in options.items() if k in known}))
+    stories = StoryPolicy(window=timedelta(days=parsed.stories.window_days), threshold=parsed.stories.threshold)
+    return FeedList(path=path, feeds=feeds, policy=FetchPolicy(**{k: v for k, v in options.items() if k in known}),
+                    stories=stories)
 
 
 _HOST_LIKE = re.compile(r"^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}[:/?]|^www\.", re.IGNORECASE)

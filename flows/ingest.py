@@ -257,7 +257,8 @@ def enrich_articles(target: wdb.Warehouse, articles: list[Article], analyses: li
 
 
 @task(cache_policy=NO_CACHE)
-def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datetime) -> list[Article]:
+def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datetime,
+                      policy: stories.StoryPolicy = stories.StoryPolicy()) -> list[Article]:
     """Duplicates against the batch and the whole stored history (LSH band join), then stories."""
     if not articles:
         return articles
@@ -265,7 +266,7 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
     for article in articles:
         article.content_hash = dedup.content_hash(article.text)
     dates = [a.published_at or now for a in articles]
-    start, end = min(dates) - stories.WINDOW, max(dates) + stories.WINDOW
+    start, end = min(dates) - policy.window, max(dates) + policy.window
 
     def count_terms() -> None:
         for article in articles:
@@ -306,7 +307,8 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
         if (verdict := verdicts.get(article.article_id)) is not None:
             article.duplicate_of, article.duplicate_kind = verdict.duplicate_of, verdict.kind
             article.supersedes = verdict.supersedes
-    assigned = stories.assign_stories(story_docs(), [], known_stories=known_stories, vectors=vectors)
+    assigned = stories.assign_stories(story_docs(), [], known_stories=known_stories, vectors=vectors,
+                                      window=policy.window, threshold=policy.threshold)
     for article in articles:
         article.story_id = assigned[article.article_id]
     return articles
@@ -376,13 +378,14 @@ def submit_analyses(pool: enrich.AnalysisPool | None, articles: list[Article], w
     return lambda: done
 
 
-def complete(target: wdb.Warehouse, pending: Pending, summary: RunSummary, now: datetime) -> None:
+def complete(target: wdb.Warehouse, pending: Pending, summary: RunSummary, now: datetime,
+             policy: stories.StoryPolicy) -> None:
     """Wait for the batch's analyses, then enrich, dedup, assign stories and load it."""
     with summary.timed("enrich"):
         gazetteer()  # read from its cache (or built) once per process, while the NER workers tag this batch
         articles = enrich_articles(target, pending.articles, pending.analyses())
     with summary.timed("dedup+stories"):
-        articles = dedup_and_cluster(target, articles, now)
+        articles = dedup_and_cluster(target, articles, now, policy)
     with summary.timed("load"):
         result = load(target, articles, pending.rejected, pending.states, now)
     summary.inserted += result.inserted
@@ -438,10 +441,10 @@ def ingest(feed_list: FeedList, db: Path | str) -> RunSummary:
             submitted = Pending(articles, rejected, states if number == len(batches) else [],
                                 submit_analyses(pool, articles, ways, summary))
             if pending is not None:  # while the workers tag this batch
-                complete(target, pending, summary, now)
+                complete(target, pending, summary, now, feed_list.stories)
             pending = submitted
         if pending is not None:
-            complete(target, pending, summary, now)
+            complete(target, pending, summary, now, feed_list.stories)
     finally:
         if pool is not None:
             pool.close()

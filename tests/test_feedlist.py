@@ -1,11 +1,14 @@
 """The feed list: TOML config, OPML in and out, and the `newsflow feeds` commands."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from connectors.feedlist import ConfigError, feed_problem, load_feed_list
 from tests.conftest import newsflow
 from transforms.opml import OpmlError, parse_opml, render_opml
+from transforms.stories import StoryPolicy
 
 OPML = b"""<?xml version="1.0"?><opml version="1.0"><head><title>x</title></head><body>
 <outline text="News"><outline text="BBC" title="BBC News" type="rss" xmlUrl="https://feeds.example/bbc.xml"/>
@@ -43,6 +46,19 @@ def test_feed_list_relative_paths_and_validation(tmp_path) -> None:
     path.write_text('[[feeds]]\nurl = "https://e.org"\n[fetch]\nread_timout = 2\n')
     with pytest.raises(ConfigError, match="read_timout"):
         load_feed_list(path)
+
+
+def test_the_stories_table_sets_the_window_and_threshold(tmp_path) -> None:
+    path = tmp_path / "feeds.toml"
+    path.write_text('[[feeds]]\nurl = "https://e.org/rss"\n')
+    assert load_feed_list(path).stories == StoryPolicy(window=timedelta(days=3), threshold=0.16)
+    path.write_text('[[feeds]]\nurl = "https://e.org/rss"\n[stories]\nwindow_days = 7\nthreshold = 0.25\n')
+    assert load_feed_list(path).stories == StoryPolicy(window=timedelta(days=7), threshold=0.25)
+    for bad, named in (("window_days = 0", "stories.window_days"), ("window_days = 90", "stories.window_days"),
+                       ("threshold = 1.5", "stories.threshold"), ("windows = 3", "stories.windows")):
+        path.write_text(f'[[feeds]]\nurl = "https://e.org/rss"\n[stories]\n{bad}\n')
+        with pytest.raises(ConfigError, match=named):
+            load_feed_list(path)
 
 
 def test_a_feed_that_cannot_be_fetched_is_not_added(tmp_path) -> None:

@@ -271,3 +271,35 @@ def earlier_report_becomes_the_original(location: str) -> None:
                     "late": ("wire", "exact", "republisher", False)}
     assert run_query(location, "SELECT article_id FROM unique_articles")[1] == [("wire",)]
     assert run_query(location, "SELECT first_seen, article_count FROM stories")[1] == [(day, 4)]
+
+
+def test_the_story_window_and_threshold_come_from_the_policy(tmp_path) -> None:
+    """Two reports of one event (seeds 000 and 002), the second stored five days after the first:
+    apart under the default 3-day window, one story under a 7-day one; a threshold no pair reaches
+    keeps them apart again. Through the flow's own stage, with the first report read from the file."""
+    from flows.ingest import dedup_and_cluster
+    from tests.conftest import SEEDS
+    from transforms.clean import clean_text
+    from transforms.stories import StoryPolicy
+
+    day = datetime(2021, 6, 28, tzinfo=timezone.utc)
+
+    def report(prefix: str, days: int) -> Article:
+        text = clean_text(next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")).text
+        return Article(article_id=prefix, url=f"https://{prefix}.example/a", feed_url="https://x.example/feed",
+                       title=None, text=text, published_at=day + timedelta(days=days), text_source="page")
+
+    def stories_with(name: str, policy: StoryPolicy | None) -> set[str]:
+        target = wdb.Warehouse(str(tmp_path / f"{name}.duckdb"))
+        with wdb.connect(target) as conn:
+            wdb.migrate(conn)
+        for batch in ([report("000", 0)], [report("002", 5)]):
+            extra = () if policy is None else (policy,)
+            batch = dedup_and_cluster.fn(target, batch, day + timedelta(days=6), *extra)
+            with wdb.connect(target) as conn:
+                store.load_batch(conn, batch, [], [], now=day)
+        return {r[0] for r in run_query(str(target.path), "SELECT story_id FROM articles")[1]}
+
+    assert stories_with("default", None) == {"000", "002"}
+    assert stories_with("week", StoryPolicy(window=timedelta(days=7))) == {"000"}
+    assert stories_with("strict", StoryPolicy(window=timedelta(days=7), threshold=0.95)) == {"000", "002"}

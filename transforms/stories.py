@@ -39,6 +39,14 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)
+class StoryPolicy:
+    """How stories are formed (the feed list's optional [stories] table)."""
+
+    window: timedelta = WINDOW  # a story takes articles published within this of its members
+    threshold: float = THRESHOLD  # the score an article needs to join a story
+
+
+@dataclass(frozen=True, slots=True)
 class StoryDoc:
     article_id: str
     text: str
