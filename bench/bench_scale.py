@@ -9,7 +9,7 @@ and 100 copies of stored articles (half verbatim, half with a paragraph added), 
 last day. Timed and measured in a child process (peak RSS from
 /proc/self/status VmHWM), so the parent's own memory does not count. Reported with the stage split.
 NEWSFLOW_SCALE_DB=path keeps the built warehouse there and reuses it on the next run (the timed
-step only reads it)."""
+step only reads it). NEWSFLOW_SCALE_WINDOW_DAYS: the stories' window (default 3, as the pipeline's)."""
 from __future__ import annotations
 
 import json
@@ -129,10 +129,12 @@ def make_batch(db: Path, out: Path) -> None:
 
 
 CHILD = r"""
-import json, pickle, re, sys, time
+import json, os, pickle, re, sys, time
+from datetime import timedelta
 from pathlib import Path
 from flows.ingest import dedup_and_cluster
 from transforms.enrich import stop_words
+from transforms.stories import StoryPolicy
 
 db, batch = Path(sys.argv[1]), Path(sys.argv[2])
 articles, now = pickle.loads(batch.read_bytes())
@@ -141,7 +143,8 @@ def high_water_mb():  # VmHWM: this process's peak RSS (getrusage's maxrss survi
     return int(re.search(r"VmHWM:\s+(\d+) kB", open("/proc/self/status").read()).group(1)) / 1024
 base = high_water_mb()
 started = time.perf_counter()
-out = dedup_and_cluster.fn(db, articles, now)
+policy = StoryPolicy(window=timedelta(days=float(os.environ.get("NEWSFLOW_SCALE_WINDOW_DAYS", "3"))))
+out = dedup_and_cluster.fn(db, articles, now, policy)
 seconds = time.perf_counter() - started
 peak = high_water_mb()
 print(json.dumps({"seconds": seconds, "peak_rss_mb": peak, "rss_before_mb": base,
