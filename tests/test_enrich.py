@@ -101,6 +101,20 @@ def test_keywords_rank_by_warehouse_frequencies_and_dates_anchor_on_publication(
     assert "dredging" in result.terms and "the" not in result.terms
 
 
+def test_a_young_warehouse_does_not_take_everyday_words_for_keywords() -> None:
+    """The first articles of a warehouse: its own frequencies say nothing yet. Equal counts of an
+    everyday word and a rare one: the rare one ranks first (without the prior: a tie, which the
+    alphabet gave to "come"); a word of a language wordfreq lacks gets no prior."""
+    text = ("Officials come to the harbour. The drone flew over the harbour. "
+            "More officials come to see the drone. Officials said the harbour was closed.")
+    (result,) = enrich.enrich_texts([text], [datetime(2026, 11, 21, tzinfo=timezone.utc)])
+    lowered = [k.lower() for k in result.keywords]
+    assert "drone" in lowered and ("come" not in lowered or lowered.index("drone") < lowered.index("come"))
+    assert enrich._idf(1, 1, enrich.word_prior("en")["come"]) < enrich._idf(1, 1, enrich.word_prior("en").get("drone", 0.0))
+    assert enrich.word_prior("en")["come"] > 0.1 and enrich.word_prior("de")["nicht"] > 0.5
+    assert enrich.word_prior("xx") == {} and enrich.word_prior(None) == {}
+
+
 def test_spacy_worker_processes_give_the_same_entities() -> None:
     texts = [f"Angela Merkel met Emmanuel Macron in Paris on day {i}. Siemens and the European Union were discussed."
              for i in range(130)]

@@ -29,6 +29,13 @@ KEYWORD_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "PROD
 WORDS_PER_MINUTE = 230
 MAX_NER_CHARS = 50_000  # a 60,000-paragraph page is not read whole by the model (places/keywords still are)
 KEYWORDS = 8
+# Document frequencies start from a general-language prior (wordfreq): the warehouse counts as
+# PRIOR_DOCUMENTS more articles in which a word of frequency f appears with probability
+# 1 - exp(-PRIOR_WORDS * f). A young warehouse (the seeds, a new language) then does not rank
+# everyday words ("come", "groups") among its keywords; a large one is barely moved by it.
+PRIOR_DOCUMENTS = 50
+PRIOR_WORDS = 300  # an article's length in words, for the chance that it uses a word
+PRIOR_MIN_FREQUENCY = 1e-5  # rarer words get no prior (at 1e-5 it adds 0.15 documents)
 TERM_SCHEME = 1  # bump when content_terms changes: stored document frequencies are recounted
 # A label the warehouse has given a name in this many articles, this consistently, overrides the model.
 LEARNED_MIN_ARTICLES = 3
@@ -266,9 +273,11 @@ def finish(analyses: list[Analysis], texts: list[str], published: list[datetime 
             entities = correct_entities(analysis.entities, labels, organisations, places)
         else:
             entities = scan_entities(text, organisations, places, analysis.language)
-        idf_terms = {t: _idf(documents, history.term_df.get(t, 0) + batch_df[t]) for t in analysis.terms}
-        idf_names = {e.name: _idf(documents, sum(history.labels.get(e.name, {}).values()) + name_df[e.name])
-                     for e in entities}
+        prior = word_prior(analysis.language)
+        idf_terms = {t: _idf(documents, history.term_df.get(t, 0) + batch_df[t], prior.get(t, 0.0))
+                     for t in analysis.terms}
+        idf_names = {e.name: _idf(documents, sum(history.labels.get(e.name, {}).values()) + name_df[e.name],
+                                  prior.get(e.name.lower(), 0.0)) for e in entities}
         found = resolve_places(entities, places)
         # "U.S." and "US" are one keyword: names resolving to one place share a key.
         same = {e.name: f"geonames:{m.place.geonameid}" for m in found for e in entities if e.name in m.aliases}
@@ -438,8 +447,26 @@ def _inflections(word: str) -> set[str]:
     return forms
 
 
-def _idf(documents: int, df: int) -> float:
-    return math.log((documents + 1) / (df + 1)) + 1.0
+def _idf(documents: int, df: int, prior: float = 0.0) -> float:
+    """Smoothed IDF; `prior`: the chance that an article of the language uses the word."""
+    return math.log((documents + PRIOR_DOCUMENTS + 1) / (df + PRIOR_DOCUMENTS * prior + 1)) + 1.0
+
+
+@lru_cache(maxsize=64)
+def word_prior(language: str | None) -> dict[str, float]:
+    """word -> chance that an article in `language` uses it, for wordfreq's common words (empty for
+    a language wordfreq does not know). Only the common words are kept and wordfreq's own caches are
+    cleared, so a language costs ~1 MB here rather than wordfreq's full list (40-60 MB)."""
+    import wordfreq
+
+    if not language or language not in wordfreq.available_languages():
+        return {}
+    try:
+        frequencies = wordfreq.get_frequency_dict(language)
+    finally:
+        for cached in (wordfreq.get_frequency_dict, wordfreq.get_frequency_list):
+            getattr(cached, "cache_clear", lambda: None)()
+    return {w: 1 - math.exp(-PRIOR_WORDS * f) for w, f in frequencies.items() if f >= PRIOR_MIN_FREQUENCY}
 
 
 def _merged_labels(stored: dict[str, dict[str, int]], analyses: list[Analysis]) -> dict[str, dict[str, int]]:
