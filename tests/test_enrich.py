@@ -113,6 +113,7 @@ def test_a_young_warehouse_does_not_take_everyday_words_for_keywords() -> None:
     assert enrich._idf(1, 1, enrich.word_prior("en")["come"]) < enrich._idf(1, 1, enrich.word_prior("en").get("drone", 0.0))
     assert enrich.word_prior("en")["come"] > 0.1 and enrich.word_prior("de")["nicht"] > 0.5
     assert enrich.word_prior("xx") == {} and enrich.word_prior(None) == {}
+    assert enrich.word_prior("no")["ikke"] > 0.5  # py3langid's Norwegian is wordfreq's "nb"
 
 
 def test_spacy_worker_processes_give_the_same_entities() -> None:

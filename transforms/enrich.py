@@ -457,12 +457,17 @@ def word_prior(language: str | None) -> dict[str, float]:
     """word -> chance that an article in `language` uses it, for wordfreq's common words (empty for
     a language wordfreq does not know). Only the common words are kept and wordfreq's own caches are
     cleared, so a language costs ~1 MB here rather than wordfreq's full list (40-60 MB)."""
+    import langcodes
     import wordfreq
 
-    if not language or language not in wordfreq.available_languages():
+    if not language:
+        return {}
+    # py3langid's codes to wordfreq's: "no" -> "nb", "tl" -> "fil", "hr"/"sr"/"bs" -> "sh"
+    match, distance = langcodes.closest_match(language, list(wordfreq.available_languages()))
+    if distance > 10:
         return {}
     try:
-        frequencies = wordfreq.get_frequency_dict(language)
+        frequencies = wordfreq.get_frequency_dict(match)
     finally:
         for cached in (wordfreq.get_frequency_dict, wordfreq.get_frequency_list):
             getattr(cached, "cache_clear", lambda: None)()
