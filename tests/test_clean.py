@@ -234,6 +234,7 @@ def test_sentences_like_captions_and_link_pointers_stay(sentence: str) -> None:
     "The post What To Do If You Get PIP’ed appeared first on Collective Action in Tech.",
     "Der Beitrag Wandern im Winter erschien zuerst auf Beispiel-Blog.",
     "L’article Le Tour en 2025 est apparu en premier sur Exemple.",
+    "The post Monolithic Node.js first appeared on Richard Rodger.",
 ])
 def test_the_feed_footer_of_wordpress_seo_plugins_goes(footer: str) -> None:
     cleaned = clean_text(f"{BODY}\n{footer}")
@@ -246,6 +247,39 @@ def test_a_cut_summary_loses_its_unfinished_sentence_and_marker() -> None:
     assert [(r.rule, r.text) for r in cleaned.removals] == [("cut_tail", "The talks in Geneva [...]")]
     # with no full sentence before it, only the marker goes
     assert clean_text("Claude pleaded ignorance of […]").text == "Claude pleaded ignorance of"
+
+
+@pytest.mark.parametrize(("tail", "link"), [
+    ("They met again on Friday. Continue reading Bridge closes →", "Continue reading Bridge closes →"),
+    ("They met again on Friday.\nContinue reading “The talks” »", "Continue reading “The talks” »"),
+    ("They met again on Friday. (more…)", "(more…)"),
+    ("They met again on Friday. Read more »", "Read more »"),
+    ("Sie trafen sich am Freitag. Weiterlesen …", "Weiterlesen …"),
+    ("They met again on Friday.\nThis entry has been truncated read the full entry.",
+     "This entry has been truncated read the full entry."),
+])
+def test_the_read_on_link_an_excerpt_ends_with_goes(tail: str, link: str) -> None:
+    cleaned = clean_text(f"{BODY}\n{tail}")
+    assert cleaned.text == f"{BODY}\n{tail[: tail.index(link)].strip()}"
+    assert [(r.rule, r.text) for r in cleaned.removals] == [("cut_tail", link)]
+
+
+@pytest.mark.parametrize("sentence", [
+    "I want to read more about this before I decide.",
+    "Read more.",
+    "Continue reading the manual: it says more than this post → and the next one.",
+    "Git adds the file to its objects (read more about how git works) and hashes it.",
+])
+def test_read_on_words_in_a_sentence_stay(sentence: str) -> None:
+    text = f"{BODY}\nThey met again on Friday. {sentence}"
+    assert clean_text(text).text == text
+
+
+def test_footnote_backlinks_go_and_the_footnotes_stay() -> None:
+    cleaned = clean_text(f"{BODY}\n- UTF-8 is used by 98.3% of surveyed web sites.↩︎\n↩︎\n- Or I could ask the blogs. ↩")
+    assert cleaned.text == f"{BODY}\n- UTF-8 is used by 98.3% of surveyed web sites.\n- Or I could ask the blogs."
+    assert [(r.rule, r.text) for r in cleaned.removals] == [("ui_chrome", "↩︎")] * 2 + [("ui_chrome", "↩")]
+    assert clean_text(f"{BODY}\nPress ↩ to confirm.").text == f"{BODY}\nPress ↩ to confirm."
 
 
 def test_a_few_words_and_an_ellipsis_end_a_summary_not_an_article() -> None:

@@ -177,7 +177,7 @@ _CALL_TO_ACTION = re.compile(
 # (in the plugin's translations too).
 _FEED_FOOTER = re.compile(
     r"^(?:the post|der beitrag|l['’]article|la entrada|l['’]articolo|het bericht|o post|a entrada) .{1,300}? "
-    r"(?:appeared first on|erschien zuerst auf|est apparu en premier sur|se publicó primero en"
+    r"(?:appeared first on|first appeared on|erschien zuerst auf|est apparu en premier sur|se publicó primero en"
     r"|sembra essere il primo su|verscheen eerst op|apareceu primeiro em) .{1,150}$",
     re.IGNORECASE,
 )
@@ -189,6 +189,23 @@ _BARE_TAGS = re.compile(r"^(?:\[[a-z][a-z0-9]*(?:_[a-z0-9]+)+\]\s*)+$")
 # A feed summary cut short: "[…]" at its end, or a last line that is a few words and "…".
 _CUT_MARKER = re.compile(r"\s*\[\s*(?:…|\.{3})\s*\]\s*$")
 _CUT_FRAGMENT = re.compile(r"^[^.!?…]{1,60}(?:…|\.{3})$")
+# The link an excerpt ends with, left as text: "Continue reading <title> →", "Read more »",
+# "(more…)", "Weiterlesen …", ikiwiki's "This entry has been truncated read the full entry.". Only
+# at the end of the text, and only as a line of its own or after a finished sentence: "… to read
+# more about how git works" stays. "Read more" without an arrow is a sentence ("Read more.").
+_READ_ON_WORDS = (r"continue reading|keep reading|read more|read the (?:full|whole|rest of the) (?:post|entry|article|story)"
+                  r"|weiterlesen|mehr lesen|lire la suite|leer más|seguir leyendo|continua(?:re)? a leggere|czytaj dalej"
+                  r"|leia mais|continuar lendo|lees verder")
+_READ_ON = re.compile(
+    rf"(?:^|(?<=[.!?…:;”\"’)\]])\s+)(?:(?:{_READ_ON_WORDS})(?:\s.{{0,200}}?)?\s*(?:→|»|›|>>|\.{{3}}|…)"
+    r"|(?:continue reading|read the (?:full|whole|rest of the) (?:post|entry|article|story)|weiterlesen|lire la suite"
+    r"|seguir leyendo|czytaj dalej|continuar lendo|lees verder)\s*[.:]?"
+    r"|[(\[]\s*(?:more|read more|continue reading)\s*(?:…|\.{3})?\s*[)\]]"
+    r"|this entry has been truncated\b.{0,60})\s*$",
+    re.IGNORECASE,
+)
+# Footnotes' links back to their reference ("↩︎", as Markdown renderers write them) at a line's end.
+_BACKLINK = re.compile(r"(?:\s*↩[\ufe0e\ufe0f]?)+\s*$")
 
 _LICENSE_SENTENCE = re.compile(
     r"(?:licensed under (?:a |the )?(?:creative commons|cc[ -]by)|creative commons attribution"
@@ -321,6 +338,9 @@ def _drop_line_noise(c: _Cleaner) -> None:
     # Three or more "by Name" lines are a list of works and their authors, not the article's byline.
     bylines = sum(1 for line in c.lines if len(line.split()) <= 12 and _BYLINE.match(line))
     for i, line in enumerate(c.lines):
+        if "↩" in line and (backlink := _BACKLINK.search(line)):
+            c.removals.append(Removal("ui_chrome", backlink.group().strip()))
+            line = c.lines[i] = line[: backlink.start()]
         if not line:
             continue
         words = len(line.split())
@@ -467,9 +487,16 @@ def _drop_cut_tail(c: _Cleaner, summary: bool) -> None:
     """Where a text was cut short, the unfinished sentence and the "[…]" go: "… said on
     Tuesday. The talks [...]" keeps "… said on Tuesday.". In a feed's summary, a last line of a
     few words and "…" ("Carney's announcement of Canada's…") goes whole; in full text such a line
-    is the author's ("To be continued…"). A text of one line keeps its words."""
+    is the author's ("To be continued…"). A text of one line keeps its words. Before that, the
+    "Continue reading →" an excerpt ends with goes."""
     if not c.lines:
         return
+    if read_on := _READ_ON.search(c.lines[-1]):
+        c.removals.append(Removal("cut_tail", read_on.group().strip()))
+        c.lines[-1] = c.lines[-1][: read_on.start()].rstrip()
+        c.compact()
+        if not c.lines:
+            return
     last = c.lines[-1]
     if summary and len(c.lines) > 1 and len(last.split()) <= 8 and _CUT_FRAGMENT.match(last):
         c.drop(len(c.lines) - 1, "cut_tail")
