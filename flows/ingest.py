@@ -49,6 +49,7 @@ class RunSummary:
     inserted: int = 0
     duplicates: int = 0
     stories_new: int = 0
+    revised: int = 0  # stored articles re-pointed at an earlier original that arrived in this run
     rejected: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     ner_worker_seconds: float = 0.0  # NER time inside the worker processes, overlapped with the stages
@@ -390,6 +391,7 @@ def complete(target: wdb.Warehouse, pending: Pending, summary: RunSummary, now: 
         result = load(target, articles, pending.rejected, pending.states, now)
     summary.inserted += result.inserted
     summary.spooled += result.spooled
+    summary.revised += result.revised
     summary.rejected += result.rejections
     summary.duplicates += sum(1 for a in articles if a.duplicate_of)
     summary.stories_new += len({a.story_id for a in articles if a.story_id == a.article_id})

@@ -148,6 +148,9 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[str] = DbOption, shard
         if summary.nlp_workers:
             typer.echo(f"  NER in {summary.nlp_workers} worker processes: {summary.ner_worker_seconds:.1f}s of tagging,"
                        " beside the stages (enrich counts only the wait for it)")
+    if summary.revised:
+        typer.echo(f"  {summary.revised} stored articles became copies of an earlier report stored by this run "
+                   "(duplicate_of changed, revised_at set)")
     if summary.drained:
         typer.echo(f"  loaded {summary.drained} articles spooled by an earlier run")
     if summary.spooled:

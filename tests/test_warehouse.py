@@ -258,11 +258,13 @@ def earlier_report_becomes_the_original(location: str) -> None:
     target = wdb.Warehouse(location)
     with wdb.connect(target) as conn:
         wdb.migrate(conn)
+    revised = []
     for batch in ([item("republisher", edited, 3), item("aggregator", edited, 4)],
                   [item("wire", text, 0), item("late", text, 5)]):
         batch = dedup_and_cluster.fn(target, batch, now=day + timedelta(days=6))  # the task's own code
         with wdb.connect(target) as conn:
-            store.load_batch(conn, batch, [], [], now=day)
+            revised.append(store.load_batch(conn, batch, [], [], now=day).revised)
+    assert revised == [0, 2]  # what the run's summary reports
     rows = {r[0]: r[1:] for r in run_query(location, "SELECT article_id, duplicate_of, duplicate_kind, story_id,"
                                                " revised_at IS NOT NULL FROM articles")[1]}
     assert rows == {"wire": (None, None, "republisher", False),

@@ -164,6 +164,7 @@ class LoadResult:
     already_stored: int
     rejections: int
     spooled: int = 0  # articles written to the spool because the file was locked
+    revised: int = 0  # stored articles re-pointed at an earlier new original (revised_at set)
 
 
 _ARTICLE_COLUMNS = {
@@ -308,7 +309,7 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
         SELECT DISTINCT s.band_key, n.article_no FROM staging_bands s JOIN new_ids n USING (article_id)
         ORDER BY n.article_no
     """)
-    _move_groups(conn)
+    revised = _move_groups(conn)
     conn.execute("""
         MERGE INTO stories USING (
             SELECT story_id, min(coalesce(published_at, ingested_at)) AS first_seen,
@@ -340,26 +341,28 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
     # Every load changes this row: concurrent DuckLake loads conflict here and the later one retries.
     conn.execute("UPDATE loads SET batches = batches + 1, last_load_at = current_timestamp")
     rejected = conn.execute("SELECT count(*) FROM staging_rejections").fetchone()[0]
-    return LoadResult(inserted=inserted, already_stored=total - inserted, rejections=rejected)
+    return LoadResult(inserted=inserted, already_stored=total - inserted, rejections=rejected, revised=revised)
 
 
-def _move_groups(conn: duckdb.DuckDBPyConnection) -> None:
+def _move_groups(conn: duckdb.DuckDBPyConnection) -> int:
     """Point each stored group whose original a new article predates (`supersedes`) at that
     article: the old original and its copies become its copies (exact where the text hashes alike),
     stamped `revised_at`. Only a new article moves a group, and only a group whose original is still
-    one (a concurrent load may have moved it first: then this article simply stays an original)."""
+    one (a concurrent load may have moved it first: then this article simply stays an original).
+    Returns how many stored articles it changed."""
     if not conn.execute("SELECT count(*) FROM staging_moves").fetchone()[0]:
-        return
+        return 0
     conn.execute("""
         CREATE OR REPLACE TEMP TABLE moves AS
         SELECT m.* FROM staging_moves m SEMI JOIN new_ids USING (article_id)
         WHERE m.supersedes IN (SELECT article_id FROM articles WHERE duplicate_of IS NULL)
     """)
-    conn.execute("""
+    changed = conn.execute("""
         UPDATE articles SET duplicate_of = m.article_id, revised_at = current_timestamp,
             duplicate_kind = CASE WHEN articles.content_hash = m.content_hash THEN 'exact' ELSE 'near' END
         FROM moves m WHERE articles.article_id = m.supersedes OR articles.duplicate_of = m.supersedes
-    """)
+    """).fetchone()
+    return changed[0] if changed else 0
 
 
 def enrichment_history(conn: duckdb.DuckDBPyConnection, terms: set[str], names: set[str], *,
