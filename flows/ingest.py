@@ -453,9 +453,9 @@ def ingest(feed_list: FeedList, db: Path | str) -> RunSummary:
             if pool.broken:
                 logger.warning("an NER worker died: batches after it were tagged in the flow's process")
     summary.seconds["total"] = time.perf_counter() - started
-    logger.info("ingest done feeds=%d failed=%d entries=%d new=%d inserted=%d duplicates=%d rejected=%d",
+    logger.info("ingest done feeds=%d failed=%d entries=%d new=%d inserted=%d duplicates=%d revised=%d rejected=%d",
                 summary.feeds, summary.feeds_failed, summary.entries, summary.new_entries, summary.inserted,
-                summary.duplicates, summary.rejected)
+                summary.duplicates, summary.revised, summary.rejected)
     return summary
 
 
