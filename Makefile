@@ -18,7 +18,7 @@ run: $(STAMP)
 
 # The fast suite: unit tests plus real end-to-end runs over the seeds and a loopback server.
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q --durations=10
 
 # End-to-end and benchmark runs that take minutes.
 test-slow: $(STAMP)

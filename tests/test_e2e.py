@@ -196,30 +196,36 @@ def test_cli_contract(tmp_path, db) -> None:
 
 
 def test_an_earlier_report_arriving_later_becomes_the_original_and_the_run_says_so(tmp_path, db) -> None:
-    """A republished copy is stored first; the wire report it copies, published days before, comes
-    in the next run (its feed added with a backlog). The stored copy now points at it, stamped
-    revised_at, and the run's summary counts it."""
+    """A republished copy is stored (loaded through the pipeline's own dedup and load code); the wire
+    report it copies, published three days before, comes in a run of the real command (its feed added
+    with a backlog). The stored copy now points at it, stamped revised_at, and the run says so."""
+    from datetime import datetime, timezone
+
+    from flows.ingest import dedup_and_cluster
+    from transforms.clean import clean_text
+    from transforms.records import Article
+    from warehouse import db as wdb
+    from warehouse import store
+
     text = next(SEEDS.glob("000_*.txt")).read_text(encoding="utf-8")
+    copy = Article(article_id="copy", url="https://copy.example/a", feed_url="https://copy.example/feed",
+                   title="US strikes", text=clean_text(text.replace("Pentagon", "US Department of Defense", 1)).text,
+                   published_at=datetime(2021, 7, 1, tzinfo=timezone.utc), text_source="page")
+    target = wdb.Warehouse(str(db))
+    with wdb.connect(target) as conn:
+        wdb.migrate(conn)
+    batch = dedup_and_cluster.fn(target, [copy], now=datetime(2021, 7, 2, tzinfo=timezone.utc))
+    with wdb.connect(target) as conn:
+        assert store.load_batch(conn, batch, [], [], now=datetime(2021, 7, 2, tzinfo=timezone.utc)).inserted == 1
+
     (tmp_path / "wire.txt").write_text(text, encoding="utf-8")
-    (tmp_path / "copy.txt").write_text(text.replace("Pentagon", "US Department of Defense", 1), encoding="utf-8")
-    items = {"copy": "Thu, 01 Jul 2021 00:00:00 +0000", "wire": "Mon, 28 Jun 2021 00:00:00 +0000"}
-    feed_list = tmp_path / "feeds.toml"
-    feed_list.write_text('[[feeds]]\nurl = "feed.xml"\n')
-
-    def publish(*names: str) -> None:
-        entries = "".join(f"<item><guid>{n}</guid><title>US strikes</title><link>{n}.txt</link>"
-                          f"<pubDate>{items[n]}</pubDate></item>" for n in names)
-        (tmp_path / "feed.xml").write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
-                                           f"{entries}</channel></rss>", encoding="utf-8")
-
-    publish("copy")
-    first = newsflow("run", "--feeds", str(feed_list), "--db", str(db))
-    assert first.returncode == 0, first.stderr[-2000:]
-    assert "1 articles stored" in first.stdout and "became copies" not in first.stdout
-    publish("copy", "wire")
-    second = newsflow("run", "--feeds", str(feed_list), "--db", str(db))
-    assert second.returncode == 0, second.stderr[-2000:]
-    assert "1 stored articles became copies of an earlier report" in second.stdout, second.stdout
-    rows = q(db, "SELECT regexp_extract(url, '(\\w+)\\.txt$', 1), duplicate_of IS NULL, revised_at IS NOT NULL "
-                 "FROM articles ORDER BY 1")
-    assert rows == [("copy", False, True), ("wire", True, False)]
+    (tmp_path / "feed.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><guid>wire</guid>'
+        "<title>US strikes</title><link>wire.txt</link><pubDate>Mon, 28 Jun 2021 00:00:00 +0000</pubDate>"
+        "</item></channel></rss>", encoding="utf-8")
+    (tmp_path / "feeds.toml").write_text('[[feeds]]\nurl = "feed.xml"\n')
+    run = newsflow("run", "--feeds", str(tmp_path / "feeds.toml"), "--db", str(db))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "1 stored articles became copies of an earlier report" in run.stdout, run.stdout
+    rows = q(db, "SELECT article_id = 'copy', duplicate_of IS NULL, revised_at IS NOT NULL FROM articles ORDER BY 1")
+    assert rows == [(False, True, False), (True, False, True)]
