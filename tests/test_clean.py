@@ -275,6 +275,15 @@ def test_read_on_words_in_a_sentence_stay(sentence: str) -> None:
     assert clean_text(text).text == text
 
 
+@pytest.mark.parametrize("line", ["9 minute reading time; ~1670 words", "5 min read", "3-5 min read",
+                                  "Lesezeit: 3 Minuten", "12 Min. Lesezeit", "Temps de lecture : 4 min",
+                                  "Reading time: 5 minutes", "Listen to this post:"])
+def test_reading_time_and_audio_player_labels_go(line: str) -> None:
+    cleaned = clean_text(f"{BODY}\n{line}\n{BODY}")
+    assert [(r.rule, r.text) for r in cleaned.removals] == [("ui_chrome", line)]
+    assert clean_text(f"{BODY}\nIt is a 5 minute read.").text == f"{BODY}\nIt is a 5 minute read."
+
+
 def test_footnote_backlinks_go_and_the_footnotes_stay() -> None:
     cleaned = clean_text(f"{BODY}\n- UTF-8 is used by 98.3% of surveyed web sites.↩︎\n↩︎\n- Or I could ask the blogs. ↩")
     assert cleaned.text == f"{BODY}\n- UTF-8 is used by 98.3% of surveyed web sites.\n- Or I could ask the blogs."

@@ -63,7 +63,11 @@ _ICON_ALONE = re.compile(rf"^(?:(?:{_ICON_WORDS})\b\s*)+$")
 _UI_LINE = re.compile(
     r"^(?:add to (?:favou?rites|bookmarks|reading list)|share(?: (?:this|on|via) [\w ]{1,30})?"
     r"|share (?:article|story)|print(?: this)?(?: article)?|tweet|email|comments?(?: \(\d+\))?"
-    r"|\d+ comments?|\d+ min(?:ute)?s? read|listen to (?:this )?article|advertisement|advert"
+    r"|\d+ comments?|listen to (?:this )?(?:article|post|story)|advertisement|advert"
+    # reading time: "5 min read", "9 minute reading time; ~1670 words", "Lesezeit: 3 Minuten"
+    r"|(?:about |~)?\d+(?:[–-]\d+)? min(?:ute)?s?\.? (?:read|reading(?: time)?|de lecture|lesezeit|lesedauer|de lectura)"
+    r"(?:\s*[;,·|•]\s*~?[\d,.]+ words)?"
+    r"|(?:lesezeit|lesedauer|temps de lecture|tiempo de lectura|reading time)\s*:?\s*(?:ca\.\s*|~)?\d+\s*(?:min(?:uten|utes|s)?\.?|minutos)"
     r"|sponsored(?: content)?|follow us(?: on [\w ,&]{1,40})?|skip to (?:main )?content"
     r"|back to top|toggle navigation|menu|home"
     r"|(?:video |audio )?(?:verfügbar bis|available until|disponible jusqu['’]au) [\w ,./:]{4,30})[\s.!:…]*$",
