@@ -87,9 +87,9 @@ def read_or(target: wdb.Warehouse, what: str, query, default):
 
 
 @task(cache_policy=NO_CACHE)
-def prepare_warehouse(target: wdb.Warehouse) -> int:
-    """Create or migrate the file if needed, then load any spooled batches. Returns how many
-    articles came out of the spool."""
+def prepare_warehouse(target: wdb.Warehouse) -> store.LoadResult:
+    """Create or migrate the file if needed, then load any spooled batches. Returns what their
+    loads did, summed (`inserted`: the articles that came out of the spool)."""
     try:
         if wdb.needs_migration(target, lock_timeout=LOCK_TIMEOUT):
             with wdb.connect(target, lock_timeout=LOCK_TIMEOUT) as conn:
@@ -100,7 +100,7 @@ def prepare_warehouse(target: wdb.Warehouse) -> int:
         # An existing file held by a writer: the stages go on without it and the load spools;
         # migrations run at the next chance, before the spool is loaded.
         get_run_logger().warning("warehouse locked: running without it, the batch will be spooled")
-        return 0
+        return store.LoadResult(inserted=0, already_stored=0, rejections=0)
     stale = read_or(target, "index state", lambda conn: store.index_version(conn, "article_bands") != dedup.KEY_SCHEME,
                     False)
     if stale:  # candidate keys built by an older scheme would miss copies: rebuild from the stored text
@@ -118,7 +118,7 @@ def prepare_warehouse(target: wdb.Warehouse) -> int:
             get_run_logger().info("term frequencies rebuilt for %d stored articles (scheme %d)", rebuilt, enrich.TERM_SCHEME)
         except wdb.WarehouseLocked:
             get_run_logger().warning("warehouse locked: term frequencies will be rebuilt at the next run")
-    drained = 0
+    drained = revised = 0
     for path in spool.pending(target):
         batch = spool.read_batch(path)
         try:
@@ -129,7 +129,8 @@ def prepare_warehouse(target: wdb.Warehouse) -> int:
             break
         path.unlink()  # only after the batch's transaction committed
         drained += result.inserted
-    return drained
+        revised += result.revised
+    return store.LoadResult(inserted=drained, already_stored=0, rejections=0, revised=revised)
 
 
 @task(cache_policy=NO_CACHE)
@@ -408,7 +409,8 @@ def ingest(feed_list: FeedList, db: Path | str) -> RunSummary:
     started = clock = time.perf_counter()
 
     ways = parallel_ways()
-    summary.drained = prepare_warehouse(target)
+    spooled = prepare_warehouse(target)
+    summary.drained, summary.revised = spooled.inserted, spooled.revised
     previous = read_feed_states(target, [f.url for f in feed_list.feeds])
     due = [f for f in feed_list.feeds if is_due(previous.get(f.url), now)]
     summary.feeds_deferred = len(feed_list.feeds) - len(due)
