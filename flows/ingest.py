@@ -118,7 +118,7 @@ def prepare_warehouse(target: wdb.Warehouse) -> store.LoadResult:
             get_run_logger().info("term frequencies rebuilt for %d stored articles (scheme %d)", rebuilt, enrich.TERM_SCHEME)
         except wdb.WarehouseLocked:
             get_run_logger().warning("warehouse locked: term frequencies will be rebuilt at the next run")
-    drained = revised = 0
+    drained = store.LoadResult(inserted=0, already_stored=0, rejections=0)
     for path in spool.pending(target):
         batch = spool.read_batch(path)
         try:
@@ -128,9 +128,8 @@ def prepare_warehouse(target: wdb.Warehouse) -> store.LoadResult:
             get_run_logger().warning("warehouse still locked: %d spooled batches wait", len(spool.pending(target)))
             break
         path.unlink()  # only after the batch's transaction committed
-        drained += result.inserted
-        revised += result.revised
-    return store.LoadResult(inserted=drained, already_stored=0, rejections=0, revised=revised)
+        drained += result
+    return drained
 
 
 @task(cache_policy=NO_CACHE)

@@ -200,10 +200,11 @@ _CUT_FRAGMENT = re.compile(r"^[^.!?…]{1,60}(?:…|\.{3})$")
 _READ_ON_WORDS = (r"continue reading|keep reading|read more|read the (?:full|whole|rest of the) (?:post|entry|article|story)"
                   r"|weiterlesen|mehr lesen|lire la suite|leer más|seguir leyendo|continua(?:re)? a leggere|czytaj dalej"
                   r"|leia mais|continuar lendo|lees verder")
+_READ_ON_ALONE = (r"continue reading|read the (?:full|whole|rest of the) (?:post|entry|article|story)|weiterlesen|lire la suite"
+                  r"|seguir leyendo|czytaj dalej|continuar lendo|lees verder")  # of those, the ones no sentence ends with
 _READ_ON = re.compile(
     rf"(?:^|(?<=[.!?…:;”\"’)\]])\s+)(?:(?:{_READ_ON_WORDS})(?:\s.{{0,200}}?)?\s*(?:→|»|›|>>|\.{{3}}|…)"
-    r"|(?:continue reading|read the (?:full|whole|rest of the) (?:post|entry|article|story)|weiterlesen|lire la suite"
-    r"|seguir leyendo|czytaj dalej|continuar lendo|lees verder)\s*[.:]?"
+    rf"|(?:{_READ_ON_ALONE})\s*[.:]?"
     r"|[(\[]\s*(?:more|read more|continue reading)\s*(?:…|\.{3})?\s*[)\]]"
     r"|this entry has been truncated\b.{0,60})\s*$",
     re.IGNORECASE,

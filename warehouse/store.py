@@ -166,6 +166,9 @@ class LoadResult:
     spooled: int = 0  # articles written to the spool because the file was locked
     revised: int = 0  # stored articles re-pointed at an earlier new original (revised_at set)
 
+    def __add__(self, other: LoadResult) -> LoadResult:
+        return LoadResult(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
 
 _ARTICLE_COLUMNS = {
     "article_id": pa.string(), "url": pa.string(), "feed_url": pa.string(), "title": pa.string(),
