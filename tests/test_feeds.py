@@ -1,6 +1,7 @@
 """Feed parsing: bytes in, entries out; broken feeds are data, not exceptions."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 
 from tests.conftest import SEEDS, shared_data
@@ -120,3 +121,26 @@ def test_content_escaped_twice_by_its_publisher_becomes_text() -> None:
     assert "&lt;" not in texts[0] and "&quot;" not in texts[0] and "<p>" not in texts[0]
     assert "Merck & Co.) were announced." in texts[1] and "&" + "amp;" not in texts[1]
     assert texts[1].endswith("were announced.")  # the cut sentence and its "[…]" went
+
+
+def test_titles_are_one_line_of_text() -> None:
+    """Real titles from shared/data/feeds/real: an RSS title with escaped markup, an Atom
+    type="html" title with character references, an Atom text title with "&colon;" left in it, and
+    a title of three lines; the entry keys stay those of the title as parsed."""
+    real = shared_data("feeds", "real", "files")
+    titles: set[str] = set()
+    for name in ("5da3b20f957be51d", "818f59b753411031", "3d13901a267083a8", "6ca5c4168c5b374f"):
+        titles.update(e.title for e in parse_feed((real / name).read_bytes(), feed_url=f"https://example.org/{name}").entries if e.title)
+    assert "How The Pitt’s AI Drama is Playing Out in Real Hospitals" in titles
+    assert "Common dolphins – maybe not aging well…" in titles
+    assert "Re: Double-entry accounting at scale" in titles
+    assert any(t.startswith("Eye idol ca. 3700–3500 BCE On view at The Met") for t in titles)
+    assert not [t for t in titles if "<" in t or "\n" in t or "&#" in t or "&colon;" in t]
+    raw = b"""<rss version="2.0"><channel><title>A &amp;amp; B</title>
+    <item><title>x &lt; y, AT&amp;T and R&amp;D</title></item>
+    <item><title>Markup &lt;b&gt;bold&lt;/b&gt;&lt;br&gt;next line</title></item></channel></rss>"""
+    feed = parse_feed(raw, feed_url="https://example.org/f")
+    assert feed.title == "A & B"
+    assert [e.title for e in feed.entries] == ["x < y, AT&T and R&D", "Markup bold next line"]
+    # a link-less, guid-less entry is known by its title as parsed, as before: stored keys stay valid
+    assert feed.entries[1].entry_key == "title:" + hashlib.sha256(b"Markup <b>bold</b><br />next line|").hexdigest()[:24]

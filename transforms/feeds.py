@@ -4,6 +4,7 @@ from __future__ import annotations
 import calendar
 import email.utils
 import hashlib
+import html
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -35,6 +36,28 @@ def _entry_content(entry) -> str | None:
         if value and value.strip():
             return value
     return None
+
+
+_BREAK_TAG = re.compile(r"<(?:br|/?(?:p|div|li|h[1-6]))\b[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<!--.*?-->", re.DOTALL)
+_CHAR_REF = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def plain_title(value: str | None, kind: str | None = None) -> str | None:
+    """A title as one line of text. An HTML title (feedparser's `title_detail.type`, Atom's
+    type="html") loses its markup ("How <i>The Pitt</i>'s ..." -> "How The Pitt's ...") and has its
+    character references resolved; references left in any title are resolved too, since publishers
+    escape titles twice ("&amp;#8211;" arrives as "&#8211;", "Re&colon;" as itself); line breaks and
+    runs of spaces become one space. A "<" that opens no tag ("x < y") stays."""
+    if not value:
+        return None
+    if kind and "html" in kind:
+        value = html.unescape(_TAG.sub("", _BREAK_TAG.sub(" ", value)))
+    for _ in range(3):  # "&amp;amp;amp;#8211;" in the document: escaped up to four times
+        value, before = _CHAR_REF.sub(lambda m: html.unescape(m.group()), value), value
+        if value == before:
+            break
+    return " ".join(value.split()) or None
 
 
 def _entry_key(entry, link: str | None, title: str | None, published: datetime | None) -> str:
@@ -76,7 +99,7 @@ def parse_feed(
         link = (entry.get("link") or "").strip() or None
         if link:
             link = urljoin(feed_url, link)
-        title = (entry.get("title") or "").strip() or None
+        title = (entry.get("title") or "").strip() or None  # as parsed: entry keys are built from it
         published = _to_datetime(entry.get("published_parsed") or entry.get("updated_parsed"))
         raw_entries.append((entry, link, title, published))
     # A feed whose GUIDs repeat across different links (a CMS that reuses one id) cannot be
@@ -99,7 +122,7 @@ def parse_feed(
                 feed_url=feed_url,
                 entry_key=key,
                 url=link,
-                title=title,
+                title=plain_title(title, (entry.get("title_detail") or {}).get("type")),
                 published_at=published,
                 content=_entry_content(entry),
                 summary=(entry.get("summary") or "").strip() or None,
@@ -117,7 +140,7 @@ def parse_feed(
         ttl_minutes = None
     return ParsedFeed(
         feed_url=feed_url,
-        title=(parsed.feed.get("title") or "").strip() or None,
+        title=plain_title(parsed.feed.get("title"), (parsed.feed.get("title_detail") or {}).get("type")),
         entries=entries,
         bozo=bozo,
         ttl_minutes=ttl_minutes,
@@ -167,11 +190,11 @@ def _parse_json_feed(raw: bytes, feed_url: str) -> ParsedFeed | None:
         authors = item.get("authors") if isinstance(item.get("authors"), list) else [item.get("author")]
         names = [a["name"].strip() for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
         entries.append(FeedEntry(
-            feed_url=feed_url, entry_key=key, url=link, title=title, published_at=published,
+            feed_url=feed_url, entry_key=key, url=link, title=plain_title(title), published_at=published,
             content=_json_str(item.get("content_html")) or _json_str(item.get("content_text")),
             summary=_json_str(item.get("summary")), author=", ".join(n for n in names if n) or None,
         ))
-    return ParsedFeed(feed_url=feed_url, title=_json_str(doc.get("title")), entries=entries, bozo=None,
+    return ParsedFeed(feed_url=feed_url, title=plain_title(_json_str(doc.get("title"))), entries=entries, bozo=None,
                       format="json" + version.rstrip("/").rsplit("/", 1)[-1].replace(".", ""))
 
 
