@@ -149,7 +149,8 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[str] = DbOption, shard
             typer.echo(f"  NER in {summary.nlp_workers} worker processes: {summary.ner_worker_seconds:.1f}s of tagging,"
                        " beside the stages (enrich counts only the wait for it)")
     if summary.revised:
-        typer.echo(f"  {summary.revised} stored articles became copies of an earlier report stored by this run "
+        became = "article became a copy" if summary.revised == 1 else "articles became copies"
+        typer.echo(f"  {summary.revised} stored {became} of an earlier report stored by this run "
                    "(duplicate_of changed, revised_at set)")
     if summary.drained:
         typer.echo(f"  loaded {summary.drained} articles spooled by an earlier run")

@@ -226,6 +226,6 @@ def test_an_earlier_report_arriving_later_becomes_the_original_and_the_run_says_
     (tmp_path / "feeds.toml").write_text('[[feeds]]\nurl = "feed.xml"\n')
     run = newsflow("run", "--feeds", str(tmp_path / "feeds.toml"), "--db", str(db))
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "1 stored articles became copies of an earlier report" in run.stdout, run.stdout
+    assert "1 stored article became a copy of an earlier report" in run.stdout, run.stdout
     rows = q(db, "SELECT article_id = 'copy', duplicate_of IS NULL, revised_at IS NOT NULL FROM articles ORDER BY 1")
     assert rows == [(False, True, False), (True, False, True)]
