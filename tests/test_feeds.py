@@ -144,3 +144,22 @@ def test_titles_are_one_line_of_text() -> None:
     assert [e.title for e in feed.entries] == ["x < y, AT&T and R&D", "Markup bold next line"]
     # a link-less, guid-less entry is known by its title as parsed, as before: stored keys stay valid
     assert feed.entries[1].entry_key == "title:" + hashlib.sha256(b"Markup <b>bold</b><br />next line|").hexdigest()[:24]
+
+
+def test_authors_are_names_without_addresses() -> None:
+    """Real feeds: RSS "email (Name)", Blogger's "Name (noreply@blogger.com)", a wire feed's
+    "none@none.com (Reuters)", an author listed twice; and an Atom entry with two authors."""
+    real = shared_data("feeds", "real", "files")
+
+    def authors(name: str) -> set[str | None]:
+        return {e.author for e in parse_feed((real / name).read_bytes(), feed_url=f"https://example.org/{name}").entries}
+
+    assert authors("0dbdbb0dda62ed3f") == {"Nate Barbettini"}
+    assert "Jean-François Gagné" in authors("2b665d9e4b6bb33a")
+    wire = authors("ce5f942d1cd40fc0")
+    assert "Reuters" in wire and not [a for a in wire if a and "@" in a]
+    assert "Fallthrough Media" in authors("72d1083fa3130282")
+    raw = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><entry><id>1</id><title>t</title>
+    <author><name>Jane Doe</name><email>jane@example.org</email></author><author><name>R&#233;mi Roe</name></author></entry>
+    <entry><id>2</id><title>u</title><author><email>only@example.org</email></author></entry></feed>"""
+    assert [e.author for e in parse_feed(raw, feed_url="https://example.org/f").entries] == ["Jane Doe, Rémi Roe", "only@example.org"]

@@ -60,6 +60,16 @@ def plain_title(value: str | None, kind: str | None = None) -> str | None:
     return " ".join(value.split()) or None
 
 
+def _authors(entry) -> str | None:
+    """The entry's author names, ", "-joined, without the e-mail addresses RSS puts beside them
+    ("jane@example.org (Jane Doe)", Blogger's "Jane Doe (noreply@blogger.com)"): feedparser's
+    parsed names, each once; the raw value only when no name was parsed."""
+    names = [plain_title(a.get("name")) for a in entry.get("authors") or [] if isinstance(a, dict)]
+    if not any(names):
+        names = [plain_title((entry.get("author_detail") or {}).get("name")) or plain_title(entry.get("author"))]
+    return ", ".join(dict.fromkeys(n for n in names if n)) or None
+
+
 def _entry_key(entry, link: str | None, title: str | None, published: datetime | None) -> str:
     guid = (entry.get("id") or "").strip()
     if guid:
@@ -126,7 +136,7 @@ def parse_feed(
                 published_at=published,
                 content=_entry_content(entry),
                 summary=(entry.get("summary") or "").strip() or None,
-                author=(entry.get("author") or "").strip() or None,
+                author=_authors(entry),
             )
         )
     bozo = None
