@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timezone
 
 from tests.conftest import SEEDS, shared_data
@@ -105,7 +106,6 @@ def test_implausible_dates_are_absent() -> None:
 def test_content_escaped_twice_by_its_publisher_becomes_text() -> None:
     """Real cases from shared/data/feeds/real: a JSON feed whose content_html is escaped markup,
     and RSS summaries with "[&amp;#8230;]" and "&#x26;amp;" (escaped two and three times)."""
-    import json
 
     from transforms.articles import build_article
 
@@ -163,3 +163,7 @@ def test_authors_are_names_without_addresses() -> None:
     <author><name>Jane Doe</name><email>jane@example.org</email></author><author><name>R&#233;mi Roe</name></author></entry>
     <entry><id>2</id><title>u</title><author><email>only@example.org</email></author></entry></feed>"""
     assert [e.author for e in parse_feed(raw, feed_url="https://example.org/f").entries] == ["Jane Doe, Rémi Roe", "only@example.org"]
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [{"id": "1", "url": "https://example.org/1",
+           "title": "A\n B &amp; C", "authors": [{"name": "Jane  Doe"}, {"name": "Jane Doe"}, {"name": "Bo"}]}]}
+    entry = parse_feed(json.dumps(doc).encode(), feed_url="https://example.org/f").entries[0]
+    assert (entry.title, entry.author) == ("A B & C", "Jane Doe, Bo")  # a JSON Feed's titles and authors alike

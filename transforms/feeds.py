@@ -198,11 +198,11 @@ def _parse_json_feed(raw: bytes, feed_url: str) -> ParsedFeed | None:
             continue
         seen.add(key)
         authors = item.get("authors") if isinstance(item.get("authors"), list) else [item.get("author")]
-        names = [a["name"].strip() for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
+        names = [plain_title(a["name"]) for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
         entries.append(FeedEntry(
             feed_url=feed_url, entry_key=key, url=link, title=plain_title(title), published_at=published,
             content=_json_str(item.get("content_html")) or _json_str(item.get("content_text")),
-            summary=_json_str(item.get("summary")), author=", ".join(n for n in names if n) or None,
+            summary=_json_str(item.get("summary")), author=", ".join(dict.fromkeys(n for n in names if n)) or None,
         ))
     return ParsedFeed(feed_url=feed_url, title=plain_title(_json_str(doc.get("title"))), entries=entries, bozo=None,
                       format="json" + version.rstrip("/").rsplit("/", 1)[-1].replace(".", ""))
