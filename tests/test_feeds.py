@@ -106,7 +106,6 @@ def test_implausible_dates_are_absent() -> None:
 def test_content_escaped_twice_by_its_publisher_becomes_text() -> None:
     """Real cases from shared/data/feeds/real: a JSON feed whose content_html is escaped markup,
     and RSS summaries with "[&amp;#8230;]" and "&#x26;amp;" (escaped two and three times)."""
-
     from transforms.articles import build_article
 
     body = "Supabase uses JWT signing keys to sign authentication tokens. " * 3
