@@ -8,6 +8,7 @@ import json
 import random
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import combinations
@@ -95,7 +96,35 @@ def main() -> dict:
     print(f"  held-out at the pipeline's {stories.THRESHOLD:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
     (p, r, f), t = result["held_out_hindsight_best"]
     print(f"  held-out best in hindsight ({t:.2f}): F1 {f:.3f}; {result['seconds']:.1f}s")
+    joined, pages = unrelated_pages_joined(extracted_pages())
+    result["unrelated_pages_joined"] = joined
+    print("unrelated pages (shared/data/extraction) dated one day, in a story with another page:")
+    for language in sorted(pages, key=lambda lang: -pages[lang]):
+        print(f"  {language}: {joined.get(language, 0)} of {pages[language]}")
     return result
+
+
+def extracted_pages(every: int = 1) -> list[tuple[str, str, str | None]]:
+    """(url, text, language) of the labelled extraction pages (every `every`-th), through the
+    pipeline's own extraction. Hundreds of pages from as many sites, on unrelated subjects."""
+    from bench.extraction import DATA as PAGES, load_gold, newsflow_extractor
+
+    found = []
+    for url, gold in load_gold()[::every]:
+        text = newsflow_extractor((PAGES / "html" / gold["file"]).read_bytes(), url)
+        if text:
+            found.append((url, text, enrich.detect_language(text)[0]))
+    return found
+
+
+def unrelated_pages_joined(pages: list[tuple[str, str, str | None]]) -> tuple[Counter, Counter]:
+    """Pages that end up in a story with another page when all are dated one day, by language,
+    and the pages of each language. Every such join is a false one: the pages are unrelated."""
+    batch = [stories.StoryDoc(url, text, DAY, frozenset(), language=language) for url, text, language in pages]
+    assigned = stories.assign_stories(batch, [])
+    sizes = Counter(assigned.values())
+    joined = Counter(language for (_, _, language), doc in zip(pages, batch) if sizes[assigned[doc.article_id]] > 1)
+    return joined, Counter(language for _, _, language in pages)
 
 
 if __name__ == "__main__":

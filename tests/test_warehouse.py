@@ -305,3 +305,28 @@ def test_the_story_window_and_threshold_come_from_the_policy(tmp_path) -> None:
     assert stories_with("default", None) == {"000", "002"}
     assert stories_with("week", StoryPolicy(window=timedelta(days=7))) == {"000"}
     assert stories_with("strict", StoryPolicy(window=timedelta(days=7), threshold=0.95)) == {"000", "002"}
+
+
+def test_story_terms_of_the_first_scheme_are_kept_for_english_and_recounted_for_other_languages(db) -> None:
+    """Scheme 2 also leaves out the article's own language's stop words. Migration 0012 re-marks
+    the rows whose counts are the same under both (English, no language) and drops the others,
+    which are then counted from their text, with their language's stop words."""
+    from transforms.stories import TERMS_SCHEME, story_terms
+
+    texts = {"en": "The river road closed after the flooding", None: "Flooding closed the river road",
+             "pt": "A estrada do rio foi fechada para obras depois das cheias"}
+    batch = [article(i, text=t, language=lang, story_id="s1", story_terms=story_terms(t, lang))
+             for i, (lang, t) in enumerate(texts.items())]
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+        store.load_batch(conn, batch, [], [], now=NOW)
+        # the warehouse as scheme 1 left it, before migration 0012
+        conn.execute("UPDATE story_terms SET scheme = 1")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 12")
+        assert wdb.migrate(conn) == ["0012_story_terms_language.sql"]
+        assert conn.execute("SELECT article_id, scheme FROM story_terms ORDER BY 1").fetchall() == [
+            ("id0", TERMS_SCHEME), ("id1", TERMS_SCHEME)]
+        members = store.story_members(conn, NOW, NOW)
+    rows = {d.article_id: dict(zip(t, c)) for d, t, c in zip(members.docs, members.terms.to_pylist(), members.counts.to_pylist())}
+    assert rows == {f"id{i}": dict(story_terms(t, lang)) for i, (lang, t) in enumerate(texts.items())}
+    assert "para" not in rows["id2"] and "das" not in rows["id2"] and {"estrada", "cheias"} <= set(rows["id2"])
