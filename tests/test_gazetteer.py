@@ -122,3 +122,27 @@ def test_cache_name_follows_the_code_and_the_data(monkeypatch, tmp_path) -> None
     monkeypatch.delenv("NEWSFLOW_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_path().parent == tmp_path / "xdg" / "newsflow"
+
+
+def test_a_small_us_namesake_needs_its_state_named_not_only_the_us() -> None:
+    """On the 100 real feeds, articles naming the U.S. had "London" in Kentucky or Ohio, "Rome" in
+    Georgia beside "Italy", "Geneva" in Illinois for the Iran talks, "Sydney" as Sidney, Ohio."""
+    g = gazetteer()
+
+    def where(*mentions: str) -> tuple[str, str | None]:
+        found = g.resolve(list(mentions))[mentions[-1]].place
+        return found.country_code, found.region
+
+    assert where("U.S.", "California", "London") == ("GB", None)
+    assert where("Italy", "Washington", "US", "Rome") == ("IT", None)
+    assert where("Iran", "US", "Washington", "Geneva") == ("CH", None)
+    assert where("Michigan", "Texas", "India", "Sydney") == ("AU", None)  # a neighbour's namesake (Nova Scotia) neither
+    assert where("United States", "Lebanon") == ("LB", None)  # the country, not Lebanon, Tennessee
+    # its state named, or a city of its state: the town
+    assert where("U.S.", "Kentucky", "London") == ("US", "KY")
+    assert where("Texas", "Dallas", "Paris") == ("US", "TX")
+    assert where("San Francisco", "Santa Cruz") == ("US", "CA")
+    # a town of 100,000+ needs only its country; towns of other countries only theirs
+    assert where("US", "Athens") == ("US", "GA")
+    assert where("Canada", "Sydney") == ("CA", None)
+    assert where("France", "Spain", "Santiago de Compostela", "Santiago")[0] == "ES"
