@@ -182,3 +182,15 @@ def test_eight_keywords_say_eight_things() -> None:
     assert not {"certificates", "match", "Paul", "paul", "police", "capitol", "chapter"} & set(chosen)
     assert {"glass", "glas"} <= set(chosen)  # "-ss" is no plural
     assert len(chosen) == 10  # the slots freed are filled
+
+
+def test_links_and_negations_are_not_keyword_material() -> None:
+    """On the 100 real feeds, 293 of 2,449 articles counted "https", "http" or "www" among their
+    words and hundreds "don", "doesn", "couldn" (what was left of "don't"...); "https" and "couldn"
+    were keywords of stored articles."""
+    text = ("They couldn't find the leak and didn't say why. The utility won't comment; it won the "
+            "contract last year. Details: https://example.org/leak-report?id=7 and www.example.org/leak, "
+            "or write to press@example.org. The leak isn’t fixed.")
+    terms = enrich.content_terms(text, "en")
+    assert not {"couldn", "didn", "isn", "https", "example", "org", "www", "press"} & set(terms)
+    assert terms["leak"] == 2 and terms["won"] == 1 and {"utility", "contract", "fixed", "details"} <= set(terms)

@@ -36,7 +36,8 @@ KEYWORDS = 8
 PRIOR_DOCUMENTS = 50
 PRIOR_WORDS = 300  # an article's length in words, for the chance that it uses a word
 PRIOR_MIN_FREQUENCY = 1e-5  # rarer words get no prior (at 1e-5 it adds 0.15 documents)
-TERM_SCHEME = 1  # bump when content_terms changes: stored document frequencies are recounted
+TERM_SCHEME = 2  # bump when content_terms changes: stored document frequencies are recounted
+# (2: links, addresses and negated contractions are not counted)
 # A label the warehouse has given a name in this many articles, this consistently, overrides the model.
 LEARNED_MIN_ARTICLES = 3
 LEARNED_MIN_SHARE = 0.7
@@ -46,6 +47,7 @@ OVERRIDE_TOWN = 25_000
 _WORD = re.compile(r"\w[\w'’\-]*\w|\w", re.UNICODE)
 _CALENDAR = frozenset(MONTH) | frozenset(WEEKDAY) | {"yesterday", "today", "tomorrow"}
 _TERM = re.compile(r"[^\W\d_]{3,}")
+_NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<![\w'’])\w+n['’]t\b")
 # What carries no language: links, addresses, handles, keys and hashes, numbers.
 _NOT_LANGUAGE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<!\w)[@#]\w+|(?=\S*\d)\S{12,}|\d+")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
@@ -144,9 +146,12 @@ def _stop_words(language: str) -> frozenset[str]:
 
 
 def content_terms(text: str, language: str | None) -> Counter[str]:
-    """Words that can describe an article (month and weekday names go to the dates table instead)."""
+    """Words that can describe an article (month and weekday names go to the dates table instead).
+    Links and addresses are not words ("https", "www"), nor is what is left of a negation
+    ("couldn't" is no "couldn"; "won't" no "won")."""
     stops = stop_words(language)
-    return Counter(t for t in _TERM.findall(text.lower()) if t not in stops and t not in _CALENDAR and len(t) <= 40)
+    text = _NOT_WORDS.sub(" ", text.lower())
+    return Counter(t for t in _TERM.findall(text) if t not in stops and t not in _CALENDAR and len(t) <= 40)
 
 
 def analyse(texts: list[str], *, batch_size: int = 32, processes: int = 1) -> list[Analysis]:
