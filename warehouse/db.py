@@ -337,7 +337,10 @@ def _register_functions(conn: duckdb.DuckDBPyConnection) -> None:
 
 def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations not yet recorded, each in its own transaction. Returns their names.
-    Two writers migrating one DuckLake at once: the loser's commit conflicts and it re-checks."""
+    Two writers migrating one DuckLake at once: the loser's commit conflicts and it re-checks. A
+    migration that only updates rows (0012 on a new lake: none to update) would not conflict, as
+    DuckLake lets concurrent appends through: each one also rewrites the recorded rows, so two
+    migrating transactions always touch the same rows."""
     lake = is_lake(conn)
     prepare = lake_sql if lake else (lambda sql: sql)
     retry_conflicts(lambda: conn.execute(prepare(
@@ -350,6 +353,8 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
             with transaction(conn):
                 if conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", [version]).fetchone():
                     return False
+                if lake:
+                    conn.execute("UPDATE schema_migrations SET name = name")
                 conn.execute(prepare(sql))
                 conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
             return True
