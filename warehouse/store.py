@@ -144,11 +144,10 @@ def story_members(conn: duckdb.DuckDBPyConnection, start: datetime, end: datetim
     if not missing.size:
         return members
     # stored before term counts were kept (or under another scheme): count them from their text
-    texts = {aid: (text, language) for aid, text, language in conn.execute(
+    stored_text = {aid: {"text": text, "language": language} for aid, text, language in conn.execute(
         "SELECT article_id, text, language FROM articles WHERE article_id IN "
         + _literals([docs[i].article_id for i in missing])).fetchall()}
-    counted = Members.of([replace(docs[i], text=texts[docs[i].article_id][0], language=texts[docs[i].article_id][1])
-                          for i in missing])
+    counted = Members.of([replace(docs[i], **stored_text[docs[i].article_id]) for i in missing])
     where = np.concatenate([np.flatnonzero(stored), missing])  # each row's place in the query's order
     return (members + counted).take(np.argsort(where, kind="stable"))
 
