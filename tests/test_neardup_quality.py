@@ -40,15 +40,24 @@ def test_paragraph_moves_and_credit_lines_keep_the_shingles() -> None:
 
 
 def test_keys_of_an_older_scheme_are_rebuilt_from_the_stored_text(db) -> None:
+    """Rebuilt chunk by chunk (here 2 articles a chunk), each article gets its own text's keys."""
     from transforms.records import Article
+    day = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    texts = [f"Article {n} on the {word} harbour plan, one two three four\nsix seven {word}"
+             for n, word in enumerate(["dredging", "budget", "ferry", "pier", "quay"])]
+    articles = []
+    for n, text in enumerate(texts):
+        article = Article(article_id=f"a{n}", url=f"https://x.org/{n}", feed_url="f", title="t", text=text,
+                          published_at=day, text_source="page")
+        article.content_hash, article.band_keys, article.story_id = f"h{n}", [1, 2, 3], f"a{n}"
+        articles.append(article)
     with wdb.connect(db) as conn:
         wdb.migrate(conn)
-        article = Article(article_id="a1", url="https://x.org/1", feed_url="f", title="t", text="one two three four five\nsix seven",
-                          published_at=datetime(2024, 1, 1, tzinfo=timezone.utc), text_source="page")
-        article.content_hash, article.band_keys, article.story_id = "h", [1, 2, 3], "a1"
-        store.load_batch(conn, [article], [], [], now=datetime(2024, 1, 1, tzinfo=timezone.utc))
+        store.load_batch(conn, articles[:3], [], [], now=day)
+        store.load_batch(conn, articles[3:], [], [], now=day)
         assert store.index_version(conn, "article_bands") is None
-        assert store.rebuild_band_keys(conn, dedup.KEY_SCHEME, dedup.band_keys_for) == 1
-        stored = {r[0] for r in conn.execute("SELECT band_key FROM article_bands").fetchall()}
-        assert stored == set(dedup.band_keys_for([article.text])[0])
+        assert store.rebuild_band_keys(conn, dedup.KEY_SCHEME, dedup.band_keys_for, chunk=2) == 5
+        stored = set(conn.execute("SELECT b.band_key, n.article_id FROM article_bands b"
+                                  " JOIN article_numbers n USING (article_no)").fetchall())
+        assert stored == {(k, a.article_id) for a, keys in zip(articles, dedup.band_keys_for(texts)) for k in keys}
         assert store.index_version(conn, "article_bands") == dedup.KEY_SCHEME

@@ -182,7 +182,7 @@ def test_enrichment_statistics_accumulate_and_rebuild_from_stored_text(db) -> No
         assert (history.documents, history.term_df, history.labels) == (3, {"harbour": 3}, {"Pentagon": {"ORG": 3}})
         assert history.organisations == frozenset({"Pentagon"})
         # a warehouse from before term_df (or a changed tokeniser): counts rebuilt from the stored text
-        assert store.rebuild_term_df(conn, enrich.TERM_SCHEME, enrich.content_terms) == 3
+        assert store.rebuild_term_df(conn, enrich.TERM_SCHEME, enrich.content_terms, chunk=2) == 3
         rebuilt = dict(conn.execute("SELECT term, articles FROM term_df").fetchall())
         assert rebuilt == {"harbour": 3, "dredging": 3, "plan": 3, "number": 3}
         assert store.index_version(conn, "term_df") == enrich.TERM_SCHEME

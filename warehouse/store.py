@@ -1,6 +1,7 @@
 """Reads the pipeline needs, and the one bulk, idempotent, all-or-nothing load of a batch."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timedelta, timezone
 
@@ -398,46 +399,58 @@ def index_version(conn: duckdb.DuckDBPyConnection, name: str) -> int | None:
 def rebuild_band_keys(conn: duckdb.DuckDBPyConnection, version: int, keys_for, chunk: int = 5000) -> int:
     """Recompute every stored article's candidate keys with `keys_for(texts)`: readers see the old
     keys or the new ones, never a mix."""
-    def rows(stored):
-        keys = keys_for([text for _, text in stored])
-        return _table(_BAND_SCHEMA, [(k, aid) for (aid, _), row in zip(stored, keys) for k in set(row)])
+    def refill() -> int:
+        conn.execute("DELETE FROM article_bands")
+        numbers = [r[0] for r in conn.execute("SELECT article_no FROM article_numbers ORDER BY article_no").fetchall()]
+        for start in range(0, len(numbers), chunk):  # a range of numbers is a few row groups, not a scan
+            stored = conn.execute("""
+                SELECT n.article_no, a.text FROM article_numbers n JOIN articles a USING (article_id)
+                WHERE n.article_no BETWEEN ? AND ? ORDER BY n.article_no""",
+                [numbers[start], numbers[min(start + chunk, len(numbers)) - 1]]).fetchall()
+            keys = keys_for([text for _, text in stored])
+            conn.register("rebuilt", pa.table({
+                "band_key": pa.array([k for row in keys for k in set(row)], pa.int64()),
+                "article_no": pa.array([no for (no, _), row in zip(stored, keys) for _ in set(row)], pa.int64())}))
+            conn.execute("INSERT INTO article_bands BY NAME SELECT band_key, article_no FROM rebuilt")
+            conn.unregister("rebuilt")
+        return len(numbers)
 
-    return _rebuild_index(conn, "article_bands", version, "text", rows, """
-        INSERT INTO article_bands SELECT r.band_key, n.article_no FROM rebuilt r JOIN article_numbers n USING (article_id)
-        ORDER BY n.article_no""", chunk)
+    return _rebuild_index(conn, "article_bands", version, refill)
 
 
 def rebuild_term_df(conn: duckdb.DuckDBPyConnection, version: int, terms_for, chunk: int = 5000) -> int:
     """Recount every stored article's content words with `terms_for(text, language)` (a warehouse
-    older than the table, or a changed tokeniser)."""
-    def rows(stored):
-        return _table(_TERM_SCHEMA, [(aid, t) for aid, text, lang in stored for t in set(terms_for(text, lang))])
+    older than the table, or a changed tokeniser): one pass over the stored text, counted in
+    memory and written once."""
+    def refill() -> int:
+        counts: Counter[str] = Counter()
+        stored = conn.execute("SELECT text, language FROM articles")
+        articles = 0
+        while rows := stored.fetchmany(chunk):
+            articles += len(rows)
+            for text, language in rows:
+                counts.update(terms_for(text, language).keys())  # each distinct word once an article
+        conn.execute("DELETE FROM term_df")
+        conn.register("rebuilt", pa.table({"term": pa.array(list(counts), pa.string()),
+                                           "articles": pa.array(list(counts.values()), pa.int32())}))
+        conn.execute("INSERT INTO term_df BY NAME SELECT term, articles FROM rebuilt")
+        conn.unregister("rebuilt")
+        return articles
 
-    return _rebuild_index(conn, "term_df", version, "text, language", rows, _ADD_COUNTS.format(
-        table="term_df", keys="term", source="SELECT term, count(DISTINCT article_id) AS articles FROM rebuilt GROUP BY term"),
-        chunk)
+    return _rebuild_index(conn, "term_df", version, refill)
 
 
-def _rebuild_index(conn: duckdb.DuckDBPyConnection, index: str, version: int, columns: str, rows_for,
-                   insert_sql: str, chunk: int) -> int:
-    """Empty `index`, refill it from the stored articles chunk by chunk (`rows_for` turns
-    (article_id, *columns) rows into an Arrow table `insert_sql` reads as `rebuilt`), and record
-    the scheme in index_state, in one transaction."""
+def _rebuild_index(conn: duckdb.DuckDBPyConnection, index: str, version: int, refill) -> int:
+    """Empty and refill `index` from the stored articles (`refill()`, which returns how many it
+    read) and record the scheme in index_state, in one transaction."""
     def attempt() -> int:
         with transaction(conn):
-            ids = [r[0] for r in conn.execute("SELECT article_id FROM articles ORDER BY article_id").fetchall()]
-            conn.execute(f"DELETE FROM {index}")
-            for start in range(0, len(ids), chunk):
-                stored = conn.execute(f"SELECT article_id, {columns} FROM articles"
-                                      f" WHERE article_id IN {_literals(ids[start : start + chunk])}").fetchall()
-                conn.register("rebuilt", rows_for(stored))
-                conn.execute(insert_sql)
-                conn.unregister("rebuilt")
+            articles = refill()
             conn.execute("""
                 MERGE INTO index_state USING (SELECT ? AS name, ? AS version, current_timestamp AS built_at) AS s
                 USING (name) WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED THEN INSERT BY NAME
             """, [index, version])
             conn.execute("UPDATE loads SET batches = batches")  # serialised with the loads (DuckLake)
-        return len(ids)
+        return articles
 
     return retry_conflicts(attempt)
