@@ -146,3 +146,22 @@ def test_a_small_us_namesake_needs_its_state_named_not_only_the_us() -> None:
     assert where("US", "Athens") == ("US", "GA")
     assert where("Canada", "Sydney") == ("CA", None)
     assert where("France", "Spain", "Santiago de Compostela", "Santiago")[0] == "ES"
+
+
+def test_a_towns_own_name_beats_a_town_that_also_goes_by_it() -> None:
+    """GeoNames lists former names and nicknames as alternates: on the 100 real feeds "Philadelphia"
+    (a recipe from Bucks County) was Amman, "Newton" Wilmington, "Oak Ridge" Oak Park."""
+    g = gazetteer()
+
+    def where(*mentions: str) -> tuple[str, str | None]:
+        found = g.resolve(list(mentions))[mentions[-1]].place
+        return found.name, found.country_code
+
+    assert where("Philadelphia") == ("Philadelphia", "US")
+    assert where("U.S.", "Oak Ridge") == ("Oak Ridge", "US")
+    assert where("New York", "Manhattan")[1] == "US"
+    # an alternate name still counts where no town has it as its own, or the article's countries say so
+    assert where("Cologne") == ("Köln", "DE")
+    assert where("Kiev") == ("Kyiv", "UA")
+    assert where("Spain", "France", "Santiago") == ("Santiago de Compostela", "ES")
+    assert where("UK", "England", "Lynn") == ("King's Lynn", "GB")

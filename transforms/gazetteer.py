@@ -242,10 +242,28 @@ class Gazetteer:
         if context:
             candidates = [p for p in candidates if p.kind != "city" or p.population >= SMALL_TOWN
                           or context.get(p.country_code)]
+        candidates = self._own_names_first(mention, candidates, context)
         candidates = [p for p in candidates if not self._namesake(p, candidates, context)]
         if not candidates:
             return None
         return ResolvedPlace(mention, max(candidates, key=lambda p: self._score(p, context)), is_exact)
+
+    def _own_names_first(self, mention: str, candidates: list[Place], context: dict[str, float]) -> list[Place]:
+        """A name that is a town's own means that town, not one that also goes by it (a former name,
+        a nickname: "Philadelphia" of Amman, "Newton" of Wilmington, "Oak Ridge" of Oak Park): a town
+        known by the name only as an alternate is left out where a town of that name is a candidate
+        that the article's countries support as much, if that town has SMALL_TOWN+ people or the
+        other is no BIG_CITY ("Cologne" is Köln, not an Italian village). "Santiago" with Spain named
+        stays Santiago de Compostela."""
+        key = name_key(mention)
+        owners = [p for p in candidates if p.kind == "city" and (key, p.geonameid) in self.own]
+
+        def yields(place: Place) -> bool:
+            support = context.get(place.country_code, 0.0)
+            return any(context.get(o.country_code, 0.0) >= support
+                       and (o.population >= SMALL_TOWN or place.population < BIG_CITY) for o in owners)
+
+        return [p for p in candidates if p.kind != "city" or p in owners or not yields(p)]
 
     @staticmethod
     def _namesake(place: Place, candidates: list[Place], context: dict[str, float]) -> bool:
