@@ -48,25 +48,38 @@ def load_gold(data: Path = DATA) -> list[tuple[str, dict]]:
     return sorted(gold.items())
 
 
-def score(extractor: Callable[[bytes, str], str | None], items: list[tuple[str, dict]], data: Path = DATA) -> Score:
+def score(extractor: Callable[[bytes, str], str | None], items: list[tuple[str, dict]], data: Path = DATA,
+          *, fold: Callable[[str], str] = squash, texts: dict[str, str] | None = None) -> Score:
+    """The README's score: whitespace collapsed on both sides (`fold`), substring test. `texts`,
+    when given, collects each page's extracted text by url (to score it again another way)."""
     result = Score()
     started = time.perf_counter()
     for url, doc in items:
-        html = (data / "html" / doc["file"]).read_bytes()
-        text = extractor(html, url)
-        text = squash(text) if text else ""
+        if texts is not None and url in texts:
+            text = texts[url]
+        else:
+            text = extractor((data / "html" / doc["file"]).read_bytes(), url) or ""
+            if texts is not None:
+                texts[url] = text
+        text = fold(text) if text else ""
         for segment in doc.get("with", []):
-            if text and squash(segment) in text:
+            if text and fold(segment) in text:
                 result.tp += 1
             else:
                 result.fn += 1
         for segment in doc.get("without", []):
-            if text and squash(segment) in text:
+            if text and fold(segment) in text:
                 result.fp += 1
             else:
                 result.tn += 1
     result.seconds = time.perf_counter() - started
     return result
+
+
+def without_soft_hyphens(text: str) -> str:
+    """Some gold segments keep the soft hyphens (U+00AD) of the page's source ("Über\u00adle\u00adbens"),
+    which trafilatura drops and an article text should not carry: 6 `with` segments on 4 pages."""
+    return squash(text.replace("\u00ad", ""))
 
 
 def trafilatura_baseline(html: bytes, url: str) -> str | None:
@@ -91,12 +104,17 @@ def main(sample: int | None = None) -> None:
     items = load_gold()
     if sample:
         items = items[::max(1, len(items) // sample)][:sample]
-    base = score(trafilatura_baseline, items)
-    ours = score(newsflow_extractor, items)
+    base_texts: dict[str, str] = {}
+    ours_texts: dict[str, str] = {}
+    base = score(trafilatura_baseline, items, texts=base_texts)
+    ours = score(newsflow_extractor, items, texts=ours_texts)
     print(f"extraction on {len(items)} pages of {DATA}")
     print(base.line("trafilatura"))
     print(ours.line("newsflow"))
     print(f"delta F1={ours.f1 - base.f1:+.4f} P={ours.precision - base.precision:+.4f} R={ours.recall - base.recall:+.4f}")
+    print("soft hyphens (U+00AD) left out of both sides; the README's score is the one above:")
+    print(score(trafilatura_baseline, items, fold=without_soft_hyphens, texts=base_texts).line("trafilatura"))
+    print(score(newsflow_extractor, items, fold=without_soft_hyphens, texts=ours_texts).line("newsflow"))
     if not sample:  # cleaning rules are written from the even-numbered pages' errors: the odd ones are unseen
         for name, half in (("even pages", items[0::2]), ("odd pages", items[1::2])):
             print(score(newsflow_extractor, half).line(name))
