@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timedelta, timezone
 
@@ -27,11 +29,26 @@ def _literals(values: list[str]) -> str:
     return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")" if values else "(NULL)"
 
 
+@contextmanager
+def _wanted(conn: duckdb.DuckDBPyConnection, column: str, values) -> Iterator[None]:
+    """`values` as a one-column table `wanted_<column>` to join with. Not a list parameter: DuckDB
+    checks every element of a Python list against pandas' and polars' types, trying to import them
+    each time where they are not installed: a batch's 20,000 terms took 1.3 s that way, 0.01 s as
+    an Arrow table (on the real feeds, 30 s of a 200 s run)."""
+    name = f"wanted_{column}"
+    conn.register(name, pa.table({column: pa.array(list(values), pa.string())}))
+    try:
+        yield
+    finally:
+        conn.unregister(name)
+
+
 def feed_states(conn: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[str, FeedState]:
     if not urls:
         return {}
     names = [f.name for f in fields(FeedState)]
-    rows = conn.execute(f"SELECT {', '.join(names)} FROM feeds WHERE url IN (SELECT unnest(?))", [urls]).fetchall()
+    with _wanted(conn, "url", urls):
+        rows = conn.execute(f"SELECT {', '.join(names)} FROM feeds SEMI JOIN wanted_url USING (url)").fetchall()
     return {row[0]: FeedState(**dict(zip(names, row))) for row in rows}
 
 
@@ -46,7 +63,8 @@ def known_url_keys(conn: duckdb.DuckDBPyConnection, keys: list[str]) -> set[str]
     """The keys (transforms.articles.url_key) of pages already stored under some address."""
     if not keys:
         return set()
-    rows = conn.execute("SELECT DISTINCT url_key FROM articles WHERE url_key IN (SELECT unnest(?))", [keys]).fetchall()
+    with _wanted(conn, "url_key", keys):
+        rows = conn.execute("SELECT DISTINCT url_key FROM articles SEMI JOIN wanted_url_key USING (url_key)").fetchall()
     return {r[0] for r in rows}
 
 
@@ -64,8 +82,9 @@ def source_line_counts(conn: duckdb.DuckDBPyConnection, pairs: list[tuple[str, i
 def given_up_urls(conn: duckdb.DuckDBPyConnection, urls: list[str], max_attempts: int) -> set[str]:
     if not urls:
         return set()
-    rows = conn.execute("SELECT url FROM rejections WHERE attempts >= ? AND url IN (SELECT unnest(?))",
-                        [max_attempts, urls]).fetchall()
+    with _wanted(conn, "url", urls):
+        rows = conn.execute("SELECT url FROM rejections SEMI JOIN wanted_url USING (url) WHERE attempts >= ?",
+                            [max_attempts]).fetchall()
     return {r[0] for r in rows}
 
 
@@ -375,13 +394,16 @@ def enrichment_history(conn: duckdb.DuckDBPyConnection, terms: set[str], names: 
     """Document frequencies of the batch's words, the labels stored for its names, and (when a batch
     holds languages without a model) every name the warehouse mostly labels ORG."""
     documents = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-    term_df = dict(conn.execute("SELECT term, articles FROM term_df WHERE term IN (SELECT unnest(?))",
-                                [sorted(terms)]).fetchall()) if terms else {}
+    term_df = {}
+    if terms:
+        with _wanted(conn, "term", terms):
+            term_df = dict(conn.execute("SELECT term, articles FROM term_df SEMI JOIN wanted_term USING (term)").fetchall())
     labels: dict[str, dict[str, int]] = {}
     if names:
-        for name, label, count in conn.execute("SELECT name, label, articles FROM entity_names WHERE name IN (SELECT unnest(?))",
-                                               [sorted(names)]).fetchall():
-            labels.setdefault(name, {})[label] = count
+        with _wanted(conn, "name", names):
+            for name, label, count in conn.execute(
+                    "SELECT name, label, articles FROM entity_names SEMI JOIN wanted_name USING (name)").fetchall():
+                labels.setdefault(name, {})[label] = count
     learned = frozenset()
     if organisations:
         learned = frozenset(r[0] for r in conn.execute("""
