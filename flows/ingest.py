@@ -1,5 +1,9 @@
 """The ingestion pass as a Prefect flow. Tasks are thin and work on batches; the body reads
-like the pipeline: feeds -> entries -> pages -> clean articles -> enrich -> dedup/stories -> load."""
+like the pipeline: feeds -> entries -> pages -> clean articles -> enrich -> dedup/stories -> load.
+
+Batches reach the tasks run in this process `quote`d: Prefect otherwise walks every argument down to each field of
+each article, looking for futures to wait on (none are there): on the 100 real feeds that walk
+visited 6.7M objects a run."""
 from __future__ import annotations
 
 import os
@@ -14,6 +18,7 @@ from typing import Callable, Iterator
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
+from prefect.utilities.annotations import quote
 
 from connectors.feedlist import FeedList, FeedSource
 from connectors.fetch import FetchError, FetchPolicy, fetch_many
@@ -343,9 +348,10 @@ def chunks(items: list, ways: int) -> list[list]:
 
 
 def spread(task_fn, calls: list[tuple]) -> list:
-    """One call runs in place; several are submitted to the flow's task runner and gathered in order."""
+    """One call runs in place; several are submitted to the flow's task runner and gathered in order
+    (not quoted: a Dask cluster's workers would get the wrapper, not the batch)."""
     if len(calls) == 1:
-        return [task_fn(*calls[0])]
+        return [task_fn(*(quote(arg) for arg in calls[0]))]
     return [future.result() for future in [task_fn.submit(*args) for args in calls]]
 
 
@@ -376,7 +382,7 @@ def submit_analyses(pool: enrich.AnalysisPool | None, articles: list[Article], w
         futures = [analyse_texts.submit(part) for part in chunks(texts, ways)]
         return lambda: [a for future in futures for a in future.result()]
     with summary.timed("enrich"):
-        done = analyse_texts(texts)
+        done = analyse_texts(quote(texts))
     return lambda: done
 
 
@@ -385,11 +391,11 @@ def complete(target: wdb.Warehouse, pending: Pending, summary: RunSummary, now: 
     """Wait for the batch's analyses, then enrich, dedup, assign stories and load it."""
     with summary.timed("enrich"):
         gazetteer()  # read from its cache (or built) once per process, while the NER workers tag this batch
-        articles = enrich_articles(target, pending.articles, pending.analyses())
+        articles = enrich_articles(target, quote(pending.articles), quote(pending.analyses()))
     with summary.timed("dedup+stories"):
-        articles = dedup_and_cluster(target, articles, now, policy)
+        articles = dedup_and_cluster(target, quote(articles), now, policy)
     with summary.timed("load"):
-        result = load(target, articles, pending.rejected, pending.states, now)
+        result = load(target, quote(articles), quote(pending.rejected), quote(pending.states), now)
     summary.inserted += result.inserted
     summary.spooled += result.spooled
     summary.revised += result.revised
@@ -411,20 +417,20 @@ def ingest(feed_list: FeedList, db: Path | str) -> RunSummary:
     ways = parallel_ways()
     spooled = prepare_warehouse(target)
     summary.drained, summary.revised = spooled.inserted, spooled.revised
-    previous = read_feed_states(target, [f.url for f in feed_list.feeds])
+    previous = read_feed_states(target, quote([f.url for f in feed_list.feeds]))
     due = [f for f in feed_list.feeds if is_due(previous.get(f.url), now)]
     summary.feeds_deferred = len(feed_list.feeds) - len(due)
-    fetched = fetch_feeds(due, feed_list.policy, previous)
-    entries, states, summary.feeds_unchanged = parse_feeds(due, feed_list.policy, fetched, previous, now)
+    fetched = fetch_feeds(quote(due), feed_list.policy, quote(previous))
+    entries, states, summary.feeds_unchanged = parse_feeds(quote(due), feed_list.policy, quote(fetched), quote(previous), now)
     summary.seconds["feeds"] = time.perf_counter() - clock
     summary.entries = len(entries)
     summary.feeds_failed = sum(1 for s in states if s.last_error and s.consecutive_failures)
     summary.failures = [f"{s.url}: {s.last_error}" for s in states if s.last_error and s.consecutive_failures]
 
-    new_entries = select_new_entries(target, entries)
+    new_entries = select_new_entries(target, quote(entries))
     summary.new_entries = len(new_entries)
     if not new_entries:  # feed states still need saving
-        load(target, [], [], states, now)
+        load(target, [], [], quote(states), now)
     batches = [new_entries[i : i + PAGE_BATCH] for i in range(0, len(new_entries), PAGE_BATCH)]
     pool = enrich.AnalysisPool(NLP_PROCESSES) if ways == 1 and NLP_PROCESSES and len(new_entries) >= POOL_MIN_ENTRIES else None
     summary.nlp_workers = pool.workers if pool is not None else 0
@@ -433,14 +439,14 @@ def ingest(feed_list: FeedList, db: Path | str) -> RunSummary:
         for number, batch in enumerate(batches, 1):
             # this batch's pages are fetched and extracted while the last batch's NER runs
             with summary.timed("fetch+extract"):
-                pages = fetch_pages(batch, feed_list.policy)
+                pages = fetch_pages(quote(batch), feed_list.policy)
                 articles, rejected = [], []
                 parts = chunks(batch, ways)  # each part travels with its own pages only
                 for built in spread(build_articles, [(part, {e.url: pages[e.url] for e in part if e.url in pages}) for part in parts]):
                     articles.extend(built[0])
                     rejected.extend(built[1])
                 # the last batch is not loaded yet: its lines count as if it were
-                articles = strip_learned_boilerplate(target, articles, pending.articles if pending else None)
+                articles = strip_learned_boilerplate(target, quote(articles), quote(pending.articles if pending else None))
             # Feed states go with the last batch: a run that dies earlier leaves them as they were.
             submitted = Pending(articles, rejected, states if number == len(batches) else [],
                                 submit_analyses(pool, articles, ways, summary))
