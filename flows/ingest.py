@@ -1,9 +1,9 @@
 """The ingestion pass as a Prefect flow. Tasks are thin and work on batches; the body reads
 like the pipeline: feeds -> entries -> pages -> clean articles -> enrich -> dedup/stories -> load.
 
-Batches reach the tasks run in this process `quote`d: Prefect otherwise walks every argument down to each field of
-each article, looking for futures to wait on (none are there): on the 100 real feeds that walk
-visited 6.7M objects a run."""
+Batches reach the tasks run in this process `quote`d: Prefect otherwise walks every argument
+down to each field of each article, looking for futures to wait on (none are there): on the 100
+real feeds that walk visited 6.7M objects a run."""
 from __future__ import annotations
 
 import os
