@@ -34,7 +34,7 @@ def _wanted(conn: duckdb.DuckDBPyConnection, column: str, values) -> Iterator[No
     """`values` as a one-column table `wanted_<column>` to join with. Not a list parameter: DuckDB
     checks every element of a Python list against pandas' and polars' types, trying to import them
     each time where they are not installed: a batch's 20,000 terms took 1.3 s that way, 0.01 s as
-    an Arrow table (on the real feeds, 30 s of a 200 s run)."""
+    an Arrow table (a run over the 100 real feeds made 288,670 failed imports)."""
     name = f"wanted_{column}"
     conn.register(name, pa.table({column: pa.array(list(values), pa.string())}))
     try:
