@@ -92,16 +92,15 @@ def duplicate_candidates(conn: duckdb.DuckDBPyConnection, hashes: list[str], ban
     """Stored articles sharing a content hash or an LSH band key with the batch: a join over
     the whole history, not an index rebuilt in memory."""
     conn.register("batch_keys", pa.table({"band_key": pa.array(band_keys, pa.int64())}))
-    conn.register("batch_hashes", pa.table({"content_hash": pa.array(hashes, pa.string())}))
     try:
         # one pass over the keys; a stored article's other keys could match nothing in the batch
         by_number = dict(conn.execute("SELECT article_no, list(band_key) FROM article_bands SEMI JOIN batch_keys"
                                       " USING (band_key) GROUP BY article_no").fetchall())
-        same_text = [r[0] for r in conn.execute("SELECT article_id FROM articles SEMI JOIN batch_hashes"
-                                                " USING (content_hash)").fetchall()]
     finally:
         conn.unregister("batch_keys")
-        conn.unregister("batch_hashes")
+    with _wanted(conn, "content_hash", hashes):
+        same_text = [r[0] for r in conn.execute("SELECT article_id FROM articles SEMI JOIN wanted_content_hash"
+                                                " USING (content_hash)").fetchall()]
     # numbers -> ids by a constant IN list (pushed into the scan, as `_literals` for ids)
     numbers = ", ".join(str(n) for n in sorted(by_number)) or "NULL"
     shared = {aid: by_number[no] for no, aid in
