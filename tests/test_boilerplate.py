@@ -57,7 +57,7 @@ def post(i: int, body: str, host: str = "blog.example.net") -> Article:
 def test_code_repeated_across_a_blogs_posts_is_not_learned() -> None:
     """Real feed (a React blog): `render() {`, `return (`, `<div>` recur in every post's listings."""
     code = ["render() {", "return (", "<div>", "</div>", '"$type": "color",', "files: [", "transformGroup: 'css',",
-            "// Do not edit directly, this file was auto-generated."]
+            "// Do not edit directly, this file was auto-generated.", "$ bundle exec jekyll serve", "$ bundle install"]
     posts = strip_learned([post(i, f"Post {i} explains a component of its own.\n" + "\n".join(code) + f"\nPost {i} ends here.")
                            for i in range(6)], {})
     for p in posts:

@@ -38,9 +38,10 @@ _MIXED_SCRIPT = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[\u0400-\u04ff])\w+\b")
 
 # Lines of code listings: no cleaning rule reads them as page furniture.
 _CODE_CHARS = re.compile(r"[{}\[\]()<>;=$`|\\]")
-# closes a block, is a tag, a JSON key or a line comment; opens a block, ends a statement or an
-# entry of a literal; an arrow; a call; a template variable
-_CODE_SHAPE = re.compile(r"""^(?:[}\])]|</?[A-Za-z][^>]*>$|"[^"]*"\s*:|//)|(?:[{\[(;=]|['"`],)$|=>|\w\(\)|\$\{""")
+# closes a block, is a tag, a JSON key, a line comment or a shell command after its prompt
+# ("$ bundle install"); opens a block, ends a statement or an entry of a literal; an arrow; a call;
+# a template variable
+_CODE_SHAPE = re.compile(r"""^(?:[}\])]|</?[A-Za-z][^>]*>$|"[^"]*"\s*:|//|\$\s+[a-z.\/~])|(?:[{\[(;=]|['"`],)$|=>|\w\(\)|\$\{""")
 
 # Icon-font ligatures (Material Icons and friends) that leak into text as words.
 _ICON_WORDS = (
