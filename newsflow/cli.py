@@ -152,6 +152,10 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[str] = DbOption, shard
         became = "article became a copy" if summary.revised == 1 else "articles became copies"
         typer.echo(f"  {summary.revised} stored {became} of an earlier report stored by this run "
                    "(duplicate_of changed, revised_at set)")
+    if summary.recleaned:
+        article = "article" if summary.recleaned == 1 else "articles"
+        typer.echo(f"  {summary.recleaned} stored {article} lost lines their source repeats, learned as boilerplate "
+                   "by this run (text and what derives from it changed, revised_at set)")
     if summary.drained:
         typer.echo(f"  loaded {summary.drained} articles spooled by an earlier run")
     if summary.spooled:

@@ -81,3 +81,40 @@ def test_a_recurring_heading_between_the_articles_own_lines_stays() -> None:
 def test_a_short_recurring_line_alone_at_the_end_is_a_sign_off() -> None:
     posts = strip_learned([post(i, f"Post {i} has a body of its own.\nH xx") for i in range(5)], {})
     assert all(p.text == f"Post {p.article_id} has a body of its own." for p in posts)
+
+
+def test_a_stored_article_loses_a_line_learned_after_it_and_its_entities_follow_the_text() -> None:
+    from datetime import datetime, timezone
+
+    from transforms import dedup
+    from transforms.records import Entity
+    from transforms.revise import StoredArticle, revise_stored
+
+    body = ["Berlin voted on Tuesday.", "Paris waits for the result of March 3, 2024."]
+    text = "\n".join([FOOTER + " on Facebook", body[0], body[1]])
+    def at(name: str, label: str) -> Entity:
+        start = text.index(name)
+        return Entity(name, label, start, start + len(name))
+    stored = StoredArticle("a1", text, "en", datetime(2024, 3, 4, tzinfo=timezone.utc),
+                           [at("Facebook", "ORG"), at("Berlin", "GPE"), at("Paris", "GPE")], ["facebook", "berlin", "result"])
+    revision = revise_stored(stored, {fingerprint(FOOTER + " on Facebook")})
+    assert revision.text == "\n".join(body)
+    assert [(r.rule, r.text) for r in revision.removals] == [("learned_boilerplate", FOOTER + " on Facebook")]
+    assert [(e.name, revision.text[e.start_char:e.end_char]) for e in revision.entities] == [("Berlin", "Berlin"), ("Paris", "Paris")]
+    assert {p.place_name for p in revision.places} == {"Berlin", "Paris"}
+    assert [(d.text, revision.text[d.start_char:d.start_char + len(d.text)]) for d in revision.dates] == [
+        ("on Tuesday", "on Tuesday"), ("March 3, 2024", "March 3, 2024")]
+    assert revision.keywords == ["berlin", "result"]
+    assert revision.content_hash == dedup.content_hash("\n".join(body))
+    assert revision.band_keys == sorted(set(dedup.band_keys_for(["\n".join(body)])[0]))
+    assert {"facebook", "follow", "daily"} <= revision.terms_gone and "berlin" not in revision.terms_gone
+    assert revision.names_gone == {("Facebook", "ORG")}
+    assert "facebook" not in revision.story_terms and revision.word_count == 13
+
+
+def test_a_stored_article_that_is_all_learned_lines_or_has_none_is_left_alone() -> None:
+    from transforms.revise import StoredArticle, revise_stored
+
+    learned = {fingerprint(FOOTER)}
+    assert revise_stored(StoredArticle("a", FOOTER, "en", None, [], []), learned) is None
+    assert revise_stored(StoredArticle("b", "Its own line only.\nAnother.", "en", None, [], []), learned) is None

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.conftest import newsflow
-from tests.test_warehouse import article, earlier_report_becomes_the_original
+from tests.test_warehouse import article, earlier_report_becomes_the_original, learned_line_cleans_earlier_articles
 from transforms.records import Entity, FeedState
 from warehouse import db as wdb
 from warehouse import store
@@ -35,6 +35,10 @@ def test_migrations_and_loads_on_a_lake(lake) -> None:
 
 def test_an_earlier_report_found_later_becomes_the_original_on_a_lake(lake) -> None:
     earlier_report_becomes_the_original(lake)  # the load's UPDATE of stored rows, on DuckLake
+
+
+def test_a_learned_line_is_cut_from_stored_articles_on_a_lake(lake) -> None:
+    learned_line_cleans_earlier_articles(lake)  # MERGE with CASE, DELETE and UPDATE of stored rows, on DuckLake
 
 
 def test_writers_creating_one_new_lake_at_once(lake) -> None:

@@ -18,11 +18,16 @@ HEADING_WORDS = 4  # a recurring line this short, alone between the article's ow
 
 def source_of(article: Article) -> str:
     """The publisher a line belongs to: the article's host without www."""
-    for url in (article.url, article.feed_url):
-        host = (urlsplit(url).hostname or "").lower()
+    return source_of_urls(article.url, article.feed_url)
+
+
+def source_of_urls(url: str, feed_url: str) -> str:
+    """`source_of` for a stored article's `url` and `feed_url`."""
+    for address in (url, feed_url):
+        host = (urlsplit(address).hostname or "").lower()
         if host:
             return host.removeprefix("www.")
-    return urlsplit(article.feed_url).path.rsplit("/", 1)[0] or "local"
+    return urlsplit(feed_url).path.rsplit("/", 1)[0] or "local"
 
 
 def fingerprint(line: str) -> int | None:
@@ -36,8 +41,13 @@ def fingerprint(line: str) -> int | None:
 
 def article_fingerprints(article: Article) -> dict[int, str]:
     """fingerprint -> a sample line, once per article however often the line repeats in it."""
+    return text_fingerprints(article.text)
+
+
+def text_fingerprints(text: str) -> dict[int, str]:
+    """`article_fingerprints` of a text."""
     found: dict[int, str] = {}
-    for line in article.text.split("\n"):
+    for line in text.split("\n"):
         fp = fingerprint(line)
         if fp is not None:
             found.setdefault(fp, line)
@@ -68,7 +78,7 @@ def strip_learned(articles: list[Article], stored: dict[tuple[str, int], int],
         if not learned:
             continue
         lines = article.text.split("\n")
-        cut = _learned_lines(lines, learned)
+        cut = learned_cuts(lines, learned)
         kept = []
         for line, drop in zip(lines, cut):
             if drop:
@@ -80,7 +90,7 @@ def strip_learned(articles: list[Article], stored: dict[tuple[str, int], int],
     return articles
 
 
-def _learned_lines(lines: list[str], learned: set[int]) -> list[bool]:
+def learned_cuts(lines: list[str], learned: set[int]) -> list[bool]:
     """Which lines go. A learned line of a few words ("Conclusion", "Ingredients") standing alone
     between the article's own lines is the heading of a section of it: it stays. Short learned lines
     go when another learned line is next to them (a footer block: "Hosts", "- Name - Host") or when

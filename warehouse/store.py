@@ -12,10 +12,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from transforms import boilerplate, revise
 from transforms.articles import url_key
 from transforms.dedup import Known
 from transforms.enrich import LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE, History
-from transforms.records import Article, FeedState, Rejected
+from transforms.records import Article, Entity, FeedState, Rejected
 from transforms.stories import TERMS_SCHEME, Members, StoryDoc, as_strings
 from warehouse.db import retry_conflicts, transaction
 
@@ -185,6 +186,7 @@ class LoadResult:
     rejections: int
     spooled: int = 0  # articles written to the spool because the file was locked
     revised: int = 0  # stored articles re-pointed at an earlier new original (revised_at set)
+    recleaned: int = 0  # stored articles cleaned of lines their source's boilerplate now has (revised_at set)
 
     def __add__(self, other: LoadResult) -> LoadResult:
         return LoadResult(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -354,9 +356,7 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
             VALUES (s.url, s.feed_url, s.stage, s.reason, s.seen, s.seen, 1)
     """, [now])
     conn.execute("DELETE FROM rejections WHERE url IN (SELECT url FROM articles SEMI JOIN new_ids USING (article_id))")
-    conn.execute(_ADD_COUNTS.format(table="source_lines", keys="source, fingerprint", source="""
-        SELECT source, fingerprint, count(DISTINCT article_id) AS articles, any_value(sample) AS sample
-        FROM staging_lines SEMI JOIN new_ids USING (article_id) GROUP BY ALL"""))
+    recleaned = _count_lines(conn)
     conn.execute("""
         MERGE INTO feeds USING (SELECT DISTINCT ON (url) * FROM staging_feeds) AS s USING (url)
         WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED THEN INSERT BY NAME
@@ -364,7 +364,109 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
     # Every load changes this row: concurrent DuckLake loads conflict here and the later one retries.
     conn.execute("UPDATE loads SET batches = batches + 1, last_load_at = current_timestamp")
     rejected = conn.execute("SELECT count(*) FROM staging_rejections").fetchone()[0]
-    return LoadResult(inserted=inserted, already_stored=total - inserted, rejections=rejected, revised=revised)
+    return LoadResult(inserted=inserted, already_stored=total - inserted, rejections=rejected, revised=revised,
+                      recleaned=recleaned)
+
+
+def _count_lines(conn: duckdb.DuckDBPyConnection) -> int:
+    """Add the new articles' lines to their sources' counts. A line below the learned count keeps
+    its carriers (by article number); when this load takes it to the count, those stored articles
+    are cleaned of it (`_reclean`). Returns how many stored articles that changed."""
+    conn.execute("""
+        CREATE OR REPLACE TEMP TABLE loaded_lines AS
+        SELECT source, fingerprint, count(DISTINCT article_id) AS articles, any_value(sample) AS sample,
+               string_agg(DISTINCT n.article_no::VARCHAR, ' ') AS carriers
+        FROM staging_lines JOIN new_ids n USING (article_id) GROUP BY source, fingerprint
+    """)
+    learned_now = [int(number) for (carriers,) in conn.execute("""
+        SELECT l.carriers FROM source_lines l JOIN loaded_lines b USING (source, fingerprint)
+        WHERE l.articles < $min AND l.articles + b.articles >= $min AND l.carriers IS NOT NULL
+    """, {"min": boilerplate.MIN_ARTICLES}).fetchall() for number in carriers.split()]
+    conn.execute("""
+        MERGE INTO source_lines USING loaded_lines AS s USING (source, fingerprint)
+        WHEN MATCHED THEN UPDATE SET articles = source_lines.articles + s.articles,
+            carriers = CASE WHEN source_lines.articles + s.articles < $min
+                            THEN concat_ws(' ', source_lines.carriers, s.carriers) END
+        WHEN NOT MATCHED THEN INSERT (source, fingerprint, articles, sample, carriers)
+            VALUES (s.source, s.fingerprint, s.articles, s.sample, CASE WHEN s.articles < $min THEN s.carriers END)
+    """, {"min": boilerplate.MIN_ARTICLES})
+    return _reclean(conn, sorted(set(learned_now))) if learned_now else 0
+
+
+def _reclean(conn: duckdb.DuckDBPyConnection, numbers: list[int]) -> int:
+    """Clean stored articles (by number) of every line their source has now learned, as if they had
+    arrived after it was: text, removals, entities (moved to the new offsets), places, dates,
+    keywords, word count, content hash, story terms and candidate keys follow the new text; the
+    warehouse-wide counts (term_df, entity_names) lose what only the cut lines had. Stamps revised_at."""
+    ids = dict(conn.execute(f"SELECT article_id, article_no FROM article_numbers WHERE article_no IN "
+                            f"({', '.join(map(str, numbers))})").fetchall())
+    rows = conn.execute(f"SELECT article_id, url, feed_url, text, language, published_at, keywords FROM articles"
+                        f" WHERE article_id IN {_literals(sorted(ids))}").fetchall()
+    entities: dict[str, list[Entity]] = {}
+    for aid, name, label, start, end in conn.execute(
+            f"SELECT article_id, name, label, start_char, end_char FROM entities WHERE article_id IN {_literals(sorted(ids))}"
+            " ORDER BY article_id, start_char").fetchall():
+        entities.setdefault(aid, []).append(Entity(name, label, start, end))
+    sources = {r[0]: boilerplate.source_of_urls(r[1], r[2]) for r in rows}
+    lines = {r[0]: boilerplate.text_fingerprints(r[3]) for r in rows}
+    counts = source_line_counts(conn, sorted({(sources[aid], fp) for aid, fps in lines.items() for fp in fps}))
+    revisions = [revision for aid, _, _, text, language, published, keywords in rows if (revision := revise.revise_stored(
+        revise.StoredArticle(aid, text, language, published, entities.get(aid, []), list(keywords or [])),
+        {fp for fp in lines[aid] if counts.get((sources[aid], fp), 0) >= boilerplate.MIN_ARTICLES}))]
+    if not revisions:
+        return 0
+    changed = _literals([r.article_id for r in revisions])
+    staging = {
+        "revised_articles": pa.table({
+            "article_id": pa.array([r.article_id for r in revisions], pa.string()),
+            "text": pa.array([r.text for r in revisions], pa.string()),
+            "word_count": pa.array([r.word_count for r in revisions], pa.int32()),
+            "content_hash": pa.array([r.content_hash for r in revisions], pa.string()),
+            "keywords": pa.array([r.keywords for r in revisions], pa.list_(pa.string()))}),
+        "revised_entities": _table(_ENTITY_SCHEMA, [(r.article_id, e.name, e.label, e.start_char, e.end_char)
+                                                    for r in revisions for e in r.entities]),
+        "revised_places": _table(_PLACE_SCHEMA, [(r.article_id, p.mention, p.geonameid, p.place_name, p.kind, p.country_code,
+                                                  p.latitude, p.longitude, p.mentions, p.exact) for r in revisions for p in r.places]),
+        "revised_dates": _table(_DATE_SCHEMA, [(r.article_id, d.text, d.day, d.precision, d.start_char)
+                                               for r in revisions for d in r.dates]),
+        "revised_removals": _table(_REMOVAL_SCHEMA, [(r.article_id, x.rule, x.text) for r in revisions for x in r.removals]),
+        "revised_terms": _table(_STORY_TERMS_SCHEMA, [(r.article_id, None, TERMS_SCHEME, *as_strings(r.story_terms))
+                                                      for r in revisions]),
+        "revised_bands": pa.table({"band_key": pa.array([k for r in revisions for k in r.band_keys], pa.int64()),
+                                   "article_no": pa.array([ids[r.article_id] for r in revisions for _ in r.band_keys], pa.int64())}),
+        "terms_gone": _table(_TERM_SCHEMA, [(r.article_id, t) for r in revisions for t in r.terms_gone]),
+        "names_gone": _table(pa.schema([("article_id", pa.string()), ("name", pa.string()), ("label", pa.string())]),
+                             [(r.article_id, name, label) for r in revisions for name, label in r.names_gone]),
+    }
+    for name, table in staging.items():
+        conn.register(name, table)
+    try:
+        conn.execute("""
+            UPDATE articles SET text = r.text, word_count = r.word_count, reading_minutes = round(r.word_count / 230, 1),
+                content_hash = r.content_hash, keywords = r.keywords, revised_at = current_timestamp
+            FROM revised_articles r WHERE articles.article_id = r.article_id
+        """)
+        for table in ("entities", "places", "dates"):
+            conn.execute(f"DELETE FROM {table} WHERE article_id IN {changed}")
+            conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM revised_{table}")
+        conn.execute("INSERT INTO removals BY NAME SELECT * FROM revised_removals")
+        conn.execute(f"DELETE FROM story_terms WHERE article_id IN {changed}")
+        conn.execute("""
+            INSERT INTO story_terms BY NAME
+            SELECT r.* REPLACE (coalesce(a.published_at, a.ingested_at) AS published_at)
+            FROM revised_terms r JOIN articles a USING (article_id)""")
+        conn.execute(f"DELETE FROM article_bands WHERE article_no IN ({', '.join(str(ids[r.article_id]) for r in revisions)})")
+        conn.execute("INSERT INTO article_bands SELECT DISTINCT band_key, article_no FROM revised_bands ORDER BY article_no")
+        conn.execute("""
+            MERGE INTO term_df USING (SELECT term, count(*) AS articles FROM terms_gone GROUP BY term) AS s USING (term)
+            WHEN MATCHED THEN UPDATE SET articles = term_df.articles - s.articles""")
+        conn.execute("""
+            MERGE INTO entity_names USING (SELECT name, label, count(*) AS articles FROM names_gone GROUP BY ALL) AS s
+            USING (name, label) WHEN MATCHED THEN UPDATE SET articles = entity_names.articles - s.articles""")
+    finally:
+        for name in staging:
+            conn.unregister(name)
+    return len(revisions)
 
 
 def _move_groups(conn: duckdb.DuckDBPyConnection) -> int:

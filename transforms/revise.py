@@ -1,0 +1,108 @@
+"""Stored articles cleaned again: a line becomes its source's boilerplate only once enough articles
+of the source carried it, so the first ones were stored with it. When a load makes such a line
+learned, those earlier articles lose it too, with everything derived from their text."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from transforms import dedup, enrich, stories
+from transforms.boilerplate import learned_cuts
+from transforms.dates import find_dates
+from transforms.gazetteer import gazetteer
+from transforms.records import DateMention, Entity, PlaceMention, Removal
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """What the warehouse holds of an article that carries a newly learned line."""
+
+    article_id: str
+    text: str
+    language: str | None
+    published_at: datetime | None
+    entities: list[Entity]
+    keywords: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A stored article as it would have been stored had the line been learned before it."""
+
+    article_id: str
+    text: str
+    removals: list[Removal]
+    entities: list[Entity]  # the ones outside the cut lines, their offsets moved to the new text
+    places: list[PlaceMention]
+    dates: list[DateMention]
+    keywords: list[str]  # the stored ones that still occur in the text (not re-ranked)
+    word_count: int
+    content_hash: str
+    story_terms: Counter[str]
+    band_keys: list[int]
+    terms_gone: frozenset[str]  # content words only the cut lines had: term_df counts one article less
+    names_gone: frozenset[tuple[str, str]]  # (name, label) pairs only the cut lines had: entity_names likewise
+
+
+def revise_stored(article: StoredArticle, learned: set[int]) -> Revision | None:
+    """Cut the article's lines whose fingerprints are `learned` (its source's boilerplate), by the
+    same rule as at ingestion (`boilerplate.learned_cuts`: a short learned line alone between the
+    article's own lines is a heading and stays). None when nothing is cut, or when everything would
+    be: a page that is all boilerplate is a template page, kept whole as at ingestion."""
+    lines = article.text.split("\n")
+    cut = learned_cuts(lines, learned)
+    if not any(cut) or all(drop or not line.strip() for line, drop in zip(lines, cut)):
+        return None
+    kept, removed, moves = [], [], []  # moves: (old start, old end, new start) of each kept line
+    old = new = 0
+    for line, drop in zip(lines, cut):
+        if drop:
+            removed.append(line)
+        else:
+            moves.append((old, old + len(line), new))
+            kept.append(line)
+            new += len(line) + 1
+        old += len(line) + 1
+    text = "\n".join(kept)
+    entities = [moved for e in article.entities if (moved := _moved(e, moves)) is not None]
+    gone_text = "\n".join(removed)
+    keywords = [k for k in article.keywords if not _occurs(k, gone_text) or _occurs(k, text)]
+    old_terms, new_terms = enrich.content_terms(article.text, article.language), enrich.content_terms(text, article.language)
+    return Revision(
+        article_id=article.article_id,
+        text=text,
+        removals=[Removal("learned_boilerplate", line) for line in removed],
+        entities=entities,
+        places=[found.place for found in enrich.resolve_places(entities, gazetteer())],
+        dates=find_dates(text, article.published_at),
+        keywords=keywords,
+        word_count=enrich.count_words(text),
+        content_hash=dedup.content_hash(text),
+        story_terms=stories.story_terms(text, article.language),
+        band_keys=sorted(set(dedup.band_keys_for([text])[0])),
+        terms_gone=frozenset(old_terms.keys() - new_terms.keys()),
+        names_gone=frozenset({(e.name, e.label) for e in article.entities} - {(e.name, e.label) for e in entities}),
+    )
+
+
+def _moved(entity: Entity, moves: list[tuple[int, int, int]]) -> Entity | None:
+    """The entity at its place in the new text, or None when its span touches a cut line."""
+    start, end = _position(entity.start_char, moves), _position(entity.end_char, moves)
+    if start is None or end is None or end - start != entity.end_char - entity.start_char:
+        return None
+    return Entity(entity.name, entity.label, start, end)
+
+
+def _position(offset: int, moves: list[tuple[int, int, int]]) -> int | None:
+    """Where an offset of the old text is in the new one (None: inside a cut line)."""
+    for start, end, new in moves:
+        if start <= offset <= end:
+            return offset - start + new
+    return None
+
+
+def _occurs(keyword: str, text: str) -> bool:
+    """The keyword begins a word of the text ("certificate" also stands for "certificates")."""
+    return re.search(r"(?<!\w)" + re.escape(keyword), text, re.IGNORECASE) is not None
