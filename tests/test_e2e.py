@@ -229,3 +229,34 @@ def test_an_earlier_report_arriving_later_becomes_the_original_and_the_run_says_
     assert "1 stored article became a copy of an earlier report" in run.stdout, run.stdout
     rows = q(db, "SELECT article_id = 'copy', duplicate_of IS NULL, revised_at IS NOT NULL FROM articles ORDER BY 1")
     assert rows == [(False, True, False), (True, False, True)]
+
+
+def test_a_sites_new_footer_learned_in_a_later_run_leaves_the_earlier_articles_too(tmp_path, db) -> None:
+    """Scheduled runs bring a site's articles a few at a time. Its new footer reaches the learned
+    count in the second run: that run cuts it from its own articles and from the three stored by
+    the first run, and says so."""
+    footer = "Get the Valley Ledger newsletter every weekday morning in your inbox."
+
+    def write_feed(numbers: range) -> None:
+        items = ""
+        for i in numbers:
+            (tmp_path / f"story{i}.txt").write_text(
+                f"The valley council met on evening {i} to discuss the new bridge over the river.\n"
+                f"Residents asked question number {i} about the cost and the timetable of the works.\n{footer}\n",
+                encoding="utf-8")
+            items += (f"<item><guid>s{i}</guid><title>Bridge meeting {i}</title><link>story{i}.txt</link>"
+                      f"<pubDate>Mon, {i:02d} Jun 2025 08:00:00 +0000</pubDate></item>")
+        (tmp_path / "feed.xml").write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>Ledger</title>{items}'
+                                           "</channel></rss>", encoding="utf-8")
+
+    (tmp_path / "feeds.toml").write_text('[[feeds]]\nurl = "feed.xml"\n')
+    write_feed(range(1, 4))
+    first = newsflow("run", "--feeds", str(tmp_path / "feeds.toml"), "--db", str(db))
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert q(db, f"SELECT count(*) FROM articles WHERE contains(text, '{footer}')") == [(3,)]  # 3 of 5: not learned yet
+    write_feed(range(1, 6))
+    second = newsflow("run", "--feeds", str(tmp_path / "feeds.toml"), "--db", str(db))
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "3 stored articles lost lines their source repeats" in second.stdout, second.stdout
+    assert q(db, f"SELECT count(*), count(*) FILTER (WHERE contains(text, '{footer}')), count(revised_at) FROM articles") == [(5, 0, 3)]
+    assert q(db, f"SELECT count(*) FROM removals WHERE rule = 'learned_boilerplate' AND text = '{footer}'") == [(5,)]
