@@ -94,8 +94,9 @@ def read_or(target: wdb.Warehouse, what: str, query, default):
 
 @task(cache_policy=NO_CACHE)
 def prepare_warehouse(target: wdb.Warehouse) -> store.LoadResult:
-    """Create or migrate the file if needed, then load any spooled batches. Returns what their
-    loads did, summed (`inserted`: the articles that came out of the spool)."""
+    """Create or migrate the file if needed, rebuild what an older scheme built, then load any
+    spooled batches. Returns what their loads did, summed (`inserted`: the articles that came out of
+    the spool), with the stored articles a rebuild cleaned of learned lines (`recleaned`)."""
     try:
         if wdb.needs_migration(target, lock_timeout=LOCK_TIMEOUT):
             with wdb.connect(target, lock_timeout=LOCK_TIMEOUT) as conn:
@@ -124,7 +125,18 @@ def prepare_warehouse(target: wdb.Warehouse) -> store.LoadResult:
             get_run_logger().info("term frequencies rebuilt for %d stored articles (scheme %d)", rebuilt, enrich.TERM_SCHEME)
         except wdb.WarehouseLocked:
             get_run_logger().warning("warehouse locked: term frequencies will be rebuilt at the next run")
-    drained = store.LoadResult(inserted=0, already_stored=0, rejections=0)
+    stale = read_or(target, "index state", lambda conn: store.index_version(conn, "source_lines") != boilerplate.LINES_SCHEME,
+                    False)
+    cleaned = 0
+    if stale:  # stored articles may carry lines their sources learned after them: clean them once
+        try:
+            with wdb.connect(target, lock_timeout=LOCK_TIMEOUT) as conn:
+                read, cleaned = store.reclean_stored(conn, boilerplate.LINES_SCHEME)
+            get_run_logger().info("learned boilerplate: %d of %d stored articles cleaned (scheme %d)", cleaned, read,
+                                  boilerplate.LINES_SCHEME)
+        except wdb.WarehouseLocked:
+            get_run_logger().warning("warehouse locked: stored articles will be cleaned of learned lines at the next run")
+    drained = store.LoadResult(inserted=0, already_stored=0, rejections=0, recleaned=cleaned)
     for path in spool.pending(target):
         batch = spool.read_batch(path)
         try:

@@ -155,7 +155,7 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[str] = DbOption, shard
     if summary.recleaned:
         article = "article" if summary.recleaned == 1 else "articles"
         typer.echo(f"  {summary.recleaned} stored {article} lost lines their source repeats, learned as boilerplate "
-                   "by this run (text and what derives from it changed, revised_at set)")
+                   "after they were stored (text and what derives from it changed, revised_at set)")
     if summary.drained:
         typer.echo(f"  loaded {summary.drained} articles spooled by an earlier run")
     if summary.spooled:

@@ -416,3 +416,50 @@ def learned_line_cleans_earlier_articles(location: str) -> None:
         "SELECT article_id, list(band_key) FROM article_bands JOIN article_numbers USING (article_no) GROUP BY 1")}
     assert bands == {aid: sorted(set(dedup.band_keys_for([text])[0])) for aid, text in texts.items()}
     assert q(f"SELECT articles, carriers FROM source_lines WHERE fingerprint = {fingerprint(header)}") == [(6, None)]
+
+
+def test_a_warehouse_counted_before_carriers_were_kept_is_cleaned_once_from_its_text(db) -> None:
+    """Lines counted before migration 0013 have no carriers. A header learned then stayed in the
+    source's first three articles; a footer still under the count has no list of the four articles
+    that carry it. The one-time pass cleans the first and lists the second's carriers, so the load
+    that takes the footer to the count cleans those four."""
+    from flows.ingest import dedup_and_cluster, enrich_articles, strip_learned_boilerplate
+    from transforms import enrich
+    from transforms.boilerplate import LINES_SCHEME
+
+    header = "Read more news from the Associated Press and Reuters every morning."
+    footer = "Share this story with your friends and neighbours on the valley forum."
+    day = datetime(2024, 5, 6, tzinfo=timezone.utc)
+
+    def item(i: int, top: str | None = None, bottom: str | None = None) -> Article:
+        lines = [top, f"The council of Springfield approved plan number {i} on Monday after a long debate.", bottom]
+        return Article(article_id=f"a{i}", url=f"https://courier.example/news/{i}", feed_url="https://courier.example/feed",
+                       title=f"Plan {i}", text="\n".join(line for line in lines if line), published_at=day + timedelta(days=i),
+                       text_source="page")
+
+    target = wdb.Warehouse(str(db))
+    with wdb.connect(target) as conn:
+        wdb.migrate(conn)
+
+    def load(batch: list[Article]) -> store.LoadResult:
+        batch = strip_learned_boilerplate.fn(target, batch)
+        batch = enrich_articles.fn(target, batch, enrich.analyse([a.text for a in batch]))
+        batch = dedup_and_cluster.fn(target, batch, now=day + timedelta(days=9))
+        with wdb.connect(target) as conn:
+            return store.load_batch(conn, batch, [], [], now=day)
+
+    load([item(1, header, footer), item(2, header, footer), item(3, header, footer), item(4, bottom=footer)])
+    with wdb.connect(target) as conn:
+        conn.execute("UPDATE source_lines SET carriers = NULL")  # as counted before migration 0013
+    assert load([item(5, header), item(6, header)]).recleaned == 0
+    q = lambda sql: run_query(str(db), sql)[1][0][0]  # noqa: E731
+    contains = lambda line: q(f"SELECT list(article_id ORDER BY article_id) FROM articles WHERE contains(text, '{line}')")  # noqa: E731
+    assert contains(header) == ["a1", "a2", "a3"] and contains(footer) == ["a1", "a2", "a3", "a4"]
+
+    with wdb.connect(target) as conn:
+        assert store.reclean_stored(conn, LINES_SCHEME) == (6, 3)
+        assert store.index_version(conn, "source_lines") == LINES_SCHEME
+    assert contains(header) is None and contains(footer) == ["a1", "a2", "a3", "a4"]
+    assert load([item(7, bottom=footer)]).recleaned == 4
+    assert contains(footer) is None
+    assert q("SELECT count(*) FROM removals WHERE rule = 'learned_boilerplate'") == 3 + 2 + 4 + 1

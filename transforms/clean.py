@@ -231,11 +231,15 @@ _TERMINAL = re.compile(r"[.!?…:;”\"’)]$")
 HEAD_ZONE = 8  # lines at the top where headlines, crumbs and bylines live
 
 
+_NOT_WORD_OR_SPACE = re.compile(r"[^\w\s]")
+
+
 def normalize_for_match(text: str) -> str:
     """Casefolded, accent- and punctuation-insensitive form for comparing short lines."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"[^\w\s]", " ", text.casefold())
+    if not text.isascii():  # ASCII has nothing to decompose (most lines: a third of fingerprinting's time)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _NOT_WORD_OR_SPACE.sub(" ", text.casefold())
     return " ".join(text.split())
 
 

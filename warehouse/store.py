@@ -567,6 +567,46 @@ def rebuild_term_df(conn: duckdb.DuckDBPyConnection, version: int, terms_for, ch
     return _rebuild_index(conn, "term_df", version, refill)
 
 
+def reclean_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int = 5000) -> tuple[int, int]:
+    """For a warehouse whose lines were counted before their carriers were kept (migration 0013):
+    clean every stored article of the lines its source has learned (`_reclean`), and list the
+    carriers of the lines still under the count, from one pass over the stored text. Returns
+    (articles read, articles cleaned)."""
+    cleaned = 0
+
+    def refill() -> int:
+        nonlocal cleaned
+        cleaned = 0  # a retried transaction starts over
+        conn.execute("UPDATE source_lines SET carriers = NULL WHERE carriers IS NOT NULL")
+        numbers = [r[0] for r in conn.execute("SELECT article_no FROM article_numbers ORDER BY article_no").fetchall()]
+        for start in range(0, len(numbers), chunk):  # a range of numbers is a few row groups, not a scan
+            stored = conn.execute("""
+                SELECT n.article_no, a.url, a.feed_url, a.text FROM article_numbers n JOIN articles a USING (article_id)
+                WHERE n.article_no BETWEEN ? AND ?""", [numbers[start], numbers[min(start + chunk, len(numbers)) - 1]]).fetchall()
+            conn.register("stored_lines", _table(pa.schema([("source", pa.string()), ("fingerprint", pa.int64()),
+                                                             ("article_no", pa.int64())]), [
+                (boilerplate.source_of_urls(url, feed_url), fp, no) for no, url, feed_url, text in stored
+                for fp in boilerplate.text_fingerprints(text)]))
+            try:
+                conn.execute("""
+                    UPDATE source_lines SET carriers = concat_ws(' ', source_lines.carriers, c.carriers)
+                    FROM (SELECT source, fingerprint, string_agg(article_no::VARCHAR, ' ' ORDER BY article_no) AS carriers
+                          FROM stored_lines GROUP BY source, fingerprint) AS c
+                    WHERE source_lines.source = c.source AND source_lines.fingerprint = c.fingerprint
+                      AND source_lines.articles < ?""", [boilerplate.MIN_ARTICLES])
+                carrying = [r[0] for r in conn.execute("""
+                    SELECT DISTINCT s.article_no FROM stored_lines s JOIN source_lines l USING (source, fingerprint)
+                    WHERE l.articles >= ? ORDER BY 1""", [boilerplate.MIN_ARTICLES]).fetchall()]
+            finally:
+                conn.unregister("stored_lines")
+            if carrying:
+                cleaned += _reclean(conn, carrying)
+        return len(numbers)
+
+    read = _rebuild_index(conn, "source_lines", version, refill)
+    return read, cleaned
+
+
 def _rebuild_index(conn: duckdb.DuckDBPyConnection, index: str, version: int, refill) -> int:
     """Empty and refill `index` from the stored articles (`refill()`, which returns how many it
     read) and record the scheme in index_state, in one transaction."""
