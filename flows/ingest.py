@@ -92,6 +92,20 @@ def read_or(target: wdb.Warehouse, what: str, query, default):
         return default
 
 
+def rebuild_stale(target: wdb.Warehouse, index: str, version: int, later: str, rebuild: Callable):
+    """`rebuild(conn)` (one transaction, which records `version` for `index`) when the warehouse's
+    `index` was built by another scheme; None when it is current, or when the file stays locked
+    (then the next run does it: `later` says what waits)."""
+    if not read_or(target, "index state", lambda conn: store.index_version(conn, index) != version, False):
+        return None
+    try:
+        with wdb.connect(target, lock_timeout=LOCK_TIMEOUT) as conn:
+            return rebuild(conn)
+    except wdb.WarehouseLocked:
+        get_run_logger().warning("warehouse locked: %s at the next run", later)
+        return None
+
+
 @task(cache_policy=NO_CACHE)
 def prepare_warehouse(target: wdb.Warehouse) -> store.LoadResult:
     """Create or migrate the file if needed, rebuild what an older scheme built, then load any
@@ -108,34 +122,23 @@ def prepare_warehouse(target: wdb.Warehouse) -> store.LoadResult:
         # migrations run at the next chance, before the spool is loaded.
         get_run_logger().warning("warehouse locked: running without it, the batch will be spooled")
         return store.LoadResult(inserted=0, already_stored=0, rejections=0)
-    stale = read_or(target, "index state", lambda conn: store.index_version(conn, "article_bands") != dedup.KEY_SCHEME,
-                    False)
-    if stale:  # candidate keys built by an older scheme would miss copies: rebuild from the stored text
-        try:
-            with wdb.connect(target, lock_timeout=LOCK_TIMEOUT) as conn:
-                rebuilt = store.rebuild_band_keys(conn, dedup.KEY_SCHEME, dedup.band_keys_for)
-            get_run_logger().info("dedup keys rebuilt for %d stored articles (scheme %d)", rebuilt, dedup.KEY_SCHEME)
-        except wdb.WarehouseLocked:
-            get_run_logger().warning("warehouse locked: dedup keys will be rebuilt at the next run")
-    stale = read_or(target, "index state", lambda conn: store.index_version(conn, "term_df") != enrich.TERM_SCHEME, False)
-    if stale:  # keywords rank by warehouse-wide document frequencies: count the stored articles' words
-        try:
-            with wdb.connect(target, lock_timeout=LOCK_TIMEOUT) as conn:
-                rebuilt = store.rebuild_term_df(conn, enrich.TERM_SCHEME, enrich.content_terms)
-            get_run_logger().info("term frequencies rebuilt for %d stored articles (scheme %d)", rebuilt, enrich.TERM_SCHEME)
-        except wdb.WarehouseLocked:
-            get_run_logger().warning("warehouse locked: term frequencies will be rebuilt at the next run")
-    stale = read_or(target, "index state", lambda conn: store.index_version(conn, "source_lines") != boilerplate.LINES_SCHEME,
-                    False)
-    cleaned = 0
-    if stale:  # stored articles may carry lines their sources learned after them: clean them once
-        try:
-            with wdb.connect(target, lock_timeout=LOCK_TIMEOUT) as conn:
-                read, cleaned = store.reclean_stored(conn, boilerplate.LINES_SCHEME)
-            get_run_logger().info("learned boilerplate: %d of %d stored articles cleaned (scheme %d)", cleaned, read,
-                                  boilerplate.LINES_SCHEME)
-        except wdb.WarehouseLocked:
-            get_run_logger().warning("warehouse locked: stored articles will be cleaned of learned lines at the next run")
+    logger = get_run_logger()
+    # candidate keys built by an older scheme would miss copies: rebuild from the stored text
+    rebuilt = rebuild_stale(target, "article_bands", dedup.KEY_SCHEME, "dedup keys will be rebuilt",
+                            lambda conn: store.rebuild_band_keys(conn, dedup.KEY_SCHEME, dedup.band_keys_for))
+    if rebuilt is not None:
+        logger.info("dedup keys rebuilt for %d stored articles (scheme %d)", rebuilt, dedup.KEY_SCHEME)
+    # keywords rank by warehouse-wide document frequencies: count the stored articles' words
+    rebuilt = rebuild_stale(target, "term_df", enrich.TERM_SCHEME, "term frequencies will be rebuilt",
+                            lambda conn: store.rebuild_term_df(conn, enrich.TERM_SCHEME, enrich.content_terms))
+    if rebuilt is not None:
+        logger.info("term frequencies rebuilt for %d stored articles (scheme %d)", rebuilt, enrich.TERM_SCHEME)
+    # stored articles may carry lines their sources learned after them: clean them once
+    read, cleaned = rebuild_stale(target, "source_lines", boilerplate.LINES_SCHEME,
+                                  "stored articles will be cleaned of learned lines",
+                                  lambda conn: store.reclean_stored(conn, boilerplate.LINES_SCHEME)) or (0, 0)
+    if read:
+        logger.info("learned boilerplate: %d of %d stored articles cleaned (scheme %d)", cleaned, read, boilerplate.LINES_SCHEME)
     drained = store.LoadResult(inserted=0, already_stored=0, rejections=0, recleaned=cleaned)
     for path in spool.pending(target):
         batch = spool.read_batch(path)
