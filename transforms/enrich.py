@@ -132,6 +132,10 @@ def count_words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+def reading_minutes(words: int) -> float:
+    return round(words / WORDS_PER_MINUTE, 1)
+
+
 def stop_words(language: str | None = "en") -> frozenset[str]:
     return _stop_words(language or "")
 

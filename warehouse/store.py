@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from transforms import boilerplate, revise
 from transforms.articles import url_key
 from transforms.dedup import Known
-from transforms.enrich import LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE, History
+from transforms.enrich import LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE, History, reading_minutes
 from transforms.records import Article, Entity, FeedState, Rejected
 from transforms.stories import TERMS_SCHEME, Members, StoryDoc, as_strings
 from warehouse.db import retry_conflicts, transaction
@@ -232,7 +232,7 @@ def _articles_table(articles: list[Article]) -> pa.Table:
     columns = {name: [] for name in _ARTICLE_COLUMNS}
     for a in articles:
         row = {f: getattr(a, f, None) for f in _ARTICLE_COLUMNS}
-        row["reading_minutes"] = round(a.word_count / 230, 1)
+        row["reading_minutes"] = reading_minutes(a.word_count)
         row["url_key"] = url_key(a.url)
         for name in columns:
             columns[name].append(row[name])
@@ -425,6 +425,7 @@ def _reclean(conn: duckdb.DuckDBPyConnection, numbers: list[int]) -> int:
             "article_id": pa.array([r.article_id for r in revisions], pa.string()),
             "text": pa.array([r.text for r in revisions], pa.string()),
             "word_count": pa.array([r.word_count for r in revisions], pa.int32()),
+            "reading_minutes": pa.array([reading_minutes(r.word_count) for r in revisions], pa.float64()),
             "content_hash": pa.array([r.content_hash for r in revisions], pa.string()),
             "keywords": pa.array([r.keywords for r in revisions], pa.list_(pa.string()))}),
         "revised_entities": _table(_ENTITY_SCHEMA, [(r.article_id, e.name, e.label, e.start_char, e.end_char)
@@ -446,7 +447,7 @@ def _reclean(conn: duckdb.DuckDBPyConnection, numbers: list[int]) -> int:
         conn.register(name, table)
     try:
         conn.execute("""
-            UPDATE articles SET text = r.text, word_count = r.word_count, reading_minutes = round(r.word_count / 230, 1),
+            UPDATE articles SET text = r.text, word_count = r.word_count, reading_minutes = r.reading_minutes,
                 content_hash = r.content_hash, keywords = r.keywords, revised_at = current_timestamp
             FROM revised_articles r WHERE articles.article_id = r.article_id
         """)
