@@ -86,7 +86,7 @@ def test_a_short_recurring_line_alone_at_the_end_is_a_sign_off() -> None:
 def test_a_stored_article_loses_a_line_learned_after_it_and_its_entities_follow_the_text() -> None:
     from datetime import datetime, timezone
 
-    from transforms import dedup
+    from transforms import dedup, enrich
     from transforms.records import Entity
     from transforms.revise import StoredArticle, revise_stored
 
@@ -95,16 +95,23 @@ def test_a_stored_article_loses_a_line_learned_after_it_and_its_entities_follow_
     def at(name: str, label: str) -> Entity:
         start = text.index(name)
         return Entity(name, label, start, start + len(name))
-    stored = StoredArticle("a1", text, "en", datetime(2024, 3, 4, tzinfo=timezone.utc),
-                           [at("Facebook", "ORG"), at("Berlin", "GPE"), at("Paris", "GPE")], ["facebook", "berlin", "result"])
-    revision = revise_stored(stored, {fingerprint(FOOTER + " on Facebook")})
+    published = datetime(2024, 3, 4, tzinfo=timezone.utc)
+    stored = StoredArticle("a1", text, "en", published, [at("Facebook", "ORG"), at("Berlin", "GPE"), at("Paris", "GPE")])
+    # the warehouse's counts, this article among them: keywords are ranked as a new article's would be
+    df = {"berlin": 3, "voted": 40, "paris": 2, "waits": 7, "result": 900}
+    history = enrich.History(documents=1000, term_df=df, labels={"Berlin": {"GPE": 5}, "Paris": {"GPE": 60}})
+    revision = revise_stored(stored, {fingerprint(FOOTER + " on Facebook")}, history)
     assert revision.text == "\n".join(body)
     assert [(r.rule, r.text) for r in revision.removals] == [("learned_boilerplate", FOOTER + " on Facebook")]
     assert [(e.name, revision.text[e.start_char:e.end_char]) for e in revision.entities] == [("Berlin", "Berlin"), ("Paris", "Paris")]
     assert {p.place_name for p in revision.places} == {"Berlin", "Paris"}
     assert [(d.text, revision.text[d.start_char:d.start_char + len(d.text)]) for d in revision.dates] == [
         ("on Tuesday", "on Tuesday"), ("March 3, 2024", "March 3, 2024")]
-    assert revision.keywords == ["berlin", "result"]
+    before = enrich.History(documents=999, term_df={t: n - 1 for t, n in df.items()},
+                            labels={"Berlin": {"GPE": 4}, "Paris": {"GPE": 59}})
+    fresh = enrich.Analysis("en", 1.0, revision.entities, enrich.content_terms(revision.text, "en"), revision.word_count)
+    assert revision.keywords == enrich.finish([fresh], [revision.text], [published], before)[0].keywords
+    assert revision.keywords[0] == "Berlin" and "facebook" not in revision.keywords and "voted" in revision.keywords
     assert revision.content_hash == dedup.content_hash("\n".join(body))
     assert revision.band_keys == sorted(set(dedup.band_keys_for(["\n".join(body)])[0]))
     assert {"facebook", "follow", "daily"} <= revision.terms_gone and "berlin" not in revision.terms_gone
@@ -115,6 +122,8 @@ def test_a_stored_article_loses_a_line_learned_after_it_and_its_entities_follow_
 def test_a_stored_article_that_is_all_learned_lines_or_has_none_is_left_alone() -> None:
     from transforms.revise import StoredArticle, revise_stored
 
+    from transforms.enrich import History
+
     learned = {fingerprint(FOOTER)}
-    assert revise_stored(StoredArticle("a", FOOTER, "en", None, [], []), learned) is None
-    assert revise_stored(StoredArticle("b", "Its own line only.\nAnother.", "en", None, [], []), learned) is None
+    assert revise_stored(StoredArticle("a", FOOTER, "en", None, []), learned, History()) is None
+    assert revise_stored(StoredArticle("b", "Its own line only.\nAnother.", "en", None, []), learned, History()) is None

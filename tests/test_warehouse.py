@@ -407,6 +407,9 @@ def learned_line_cleans_earlier_articles(location: str) -> None:
     for aid, mention, start in q("SELECT article_id, text, start_char FROM dates"):
         assert texts[aid][start:].startswith(mention)
     assert q("SELECT count(*) FROM entities WHERE name IN ('Reuters', 'Associated Press')") == [(0,)]
+    header_words = {w.lower() for w in header.rstrip(".").split()} | {"associated press"}
+    for aid, keywords in q("SELECT article_id, keywords FROM articles"):  # ranked again, not just filtered: 8 each
+        assert len(keywords) == 8 and not header_words & {k.lower() for k in keywords}, (aid, keywords)
     assert q("SELECT name, sum(articles) FROM entity_names WHERE name IN ('Reuters', 'Associated Press', 'Ellen Park')"
              " GROUP BY 1 ORDER BY 1") == [("Associated Press", 0), ("Ellen Park", 6), ("Reuters", 0)]
     assert q("SELECT term, articles FROM term_df WHERE term IN ('reuters', 'council') ORDER BY 1") == [

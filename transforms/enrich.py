@@ -283,25 +283,42 @@ def finish(analyses: list[Analysis], texts: list[str], published: list[datetime 
             entities = correct_entities(analysis.entities, labels, organisations, places)
         else:
             entities = scan_entities(text, organisations, places, analysis.language)
-        prior = word_prior(analysis.language)
-        idf_terms = {t: _idf(documents, history.term_df.get(t, 0) + batch_df[t], prior.get(t, 0.0))
-                     for t in analysis.terms}
-        idf_names = {e.name: _idf(documents, sum(history.labels.get(e.name, {}).values()) + name_df[e.name],
-                                  prior.get(e.name.lower(), 0.0)) for e in entities}
         found = resolve_places(entities, places)
-        # "U.S." and "US" are one keyword: names resolving to one place share a key.
-        same = {e.name: f"geonames:{m.place.geonameid}" for m in found for e in entities if e.name in m.aliases}
         results.append(Enrichment(
             language=analysis.language,
             language_score=analysis.language_score,
             entities=entities,
             places=[m.place for m in found],
             dates=find_dates(text, when),
-            keywords=rank_keywords(analysis.terms, entities, idf_terms, idf_names, same=same),
+            keywords=_keywords(analysis.terms, entities, found, analysis.language, documents,
+                               {t: history.term_df.get(t, 0) + batch_df[t] for t in analysis.terms},
+                               {e.name: sum(history.labels.get(e.name, {}).values()) + name_df[e.name] for e in entities}),
             word_count=analysis.word_count,
             terms=frozenset(analysis.terms),
         ))
     return results
+
+
+def stored_keywords(text: str, language: str | None, entities: list[Entity], found: list[_Found],
+                    history: History) -> list[str]:
+    """Keywords of an article the warehouse already counts (`history`: its statistics, this article
+    included), ranked as `finish` ranks a new one's: for a stored article whose text changed."""
+    terms = content_terms(text, language)
+    return _keywords(terms, entities, found, language, history.documents,
+                     {t: history.term_df.get(t, 0) for t in terms},
+                     {e.name: sum(history.labels.get(e.name, {}).values()) for e in entities})
+
+
+def _keywords(terms: Counter[str], entities: list[Entity], found: list[_Found], language: str | None,
+              documents: int, term_df: dict[str, int], name_df: dict[str, int]) -> list[str]:
+    """`rank_keywords` with IDF from document frequencies (`term_df`, `name_df`: articles holding
+    each term and name, out of `documents`) and the language's word prior."""
+    prior = word_prior(language)
+    idf_terms = {t: _idf(documents, term_df[t], prior.get(t, 0.0)) for t in terms}
+    idf_names = {e.name: _idf(documents, name_df[e.name], prior.get(e.name.lower(), 0.0)) for e in entities}
+    # "U.S." and "US" are one keyword: names resolving to one place share a key.
+    same = {e.name: f"geonames:{m.place.geonameid}" for m in found for e in entities if e.name in m.aliases}
+    return rank_keywords(terms, entities, idf_terms, idf_names, same=same)
 
 
 def enrich_texts(texts: list[str], published: list[datetime | None] | None = None, *,

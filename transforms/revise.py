@@ -3,7 +3,6 @@ of the source carried it, so the first ones were stored with it. When a load mak
 learned, those earlier articles lose it too, with everything derived from their text."""
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +23,6 @@ class StoredArticle:
     language: str | None
     published_at: datetime | None
     entities: list[Entity]
-    keywords: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +35,7 @@ class Revision:
     entities: list[Entity]  # the ones outside the cut lines, their offsets moved to the new text
     places: list[PlaceMention]
     dates: list[DateMention]
-    keywords: list[str]  # the stored ones that still occur in the text (not re-ranked)
+    keywords: list[str]  # ranked again on the new text, by the warehouse's statistics
     word_count: int
     content_hash: str
     story_terms: Counter[str]
@@ -46,11 +44,12 @@ class Revision:
     names_gone: frozenset[tuple[str, str]]  # (name, label) pairs only the cut lines had: entity_names likewise
 
 
-def revise_stored(article: StoredArticle, learned: set[int]) -> Revision | None:
+def revise_stored(article: StoredArticle, learned: set[int], history: enrich.History) -> Revision | None:
     """Cut the article's lines whose fingerprints are `learned` (its source's boilerplate), by the
     same rule as at ingestion (`boilerplate.learned_cuts`: a short learned line alone between the
     article's own lines is a heading and stays). None when nothing is cut, or when everything would
-    be: a page that is all boilerplate is a template page, kept whole as at ingestion."""
+    be: a page that is all boilerplate is a template page, kept whole as at ingestion.
+    `history`: the warehouse's counts of the article's words and names (`enrich.stored_keywords`)."""
     lines = article.text.split("\n")
     cut = learned_cuts(lines, learned)
     if not any(cut) or all(drop or not line.strip() for line, drop in zip(lines, cut)):
@@ -67,17 +66,16 @@ def revise_stored(article: StoredArticle, learned: set[int]) -> Revision | None:
         old += len(line) + 1
     text = "\n".join(kept)
     entities = [moved for e in article.entities if (moved := _moved(e, moves)) is not None]
-    gone_text = "\n".join(removed)
-    keywords = [k for k in article.keywords if not _occurs(k, gone_text) or _occurs(k, text)]
+    found = enrich.resolve_places(entities, gazetteer())
     old_terms, new_terms = enrich.content_terms(article.text, article.language), enrich.content_terms(text, article.language)
     return Revision(
         article_id=article.article_id,
         text=text,
         removals=[Removal("learned_boilerplate", line) for line in removed],
         entities=entities,
-        places=[found.place for found in enrich.resolve_places(entities, gazetteer())],
+        places=[f.place for f in found],
         dates=find_dates(text, article.published_at),
-        keywords=keywords,
+        keywords=enrich.stored_keywords(text, article.language, entities, found, history),
         word_count=enrich.count_words(text),
         content_hash=dedup.content_hash(text),
         story_terms=stories.story_terms(text, article.language),
@@ -102,7 +100,3 @@ def _position(offset: int, moves: list[tuple[int, int, int]]) -> int | None:
             return offset - start + new
     return None
 
-
-def _occurs(keyword: str, text: str) -> bool:
-    """The keyword begins a word of the text ("certificate" also stands for "certificates")."""
-    return re.search(r"(?<!\w)" + re.escape(keyword), text, re.IGNORECASE) is not None

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from transforms import boilerplate, revise
 from transforms.articles import url_key
 from transforms.dedup import Known
-from transforms.enrich import LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE, History, reading_minutes
+from transforms.enrich import LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE, History, content_terms, reading_minutes
 from transforms.records import Article, Entity, FeedState, Rejected
 from transforms.stories import TERMS_SCHEME, Members, StoryDoc, as_strings
 from warehouse.db import retry_conflicts, transaction
@@ -404,7 +404,7 @@ def _reclean(conn: duckdb.DuckDBPyConnection, numbers: list[int]) -> int:
     warehouse-wide counts (term_df, entity_names) lose what only the cut lines had. Stamps revised_at."""
     ids = dict(conn.execute(f"SELECT article_id, article_no FROM article_numbers WHERE article_no IN "
                             f"({', '.join(map(str, numbers))})").fetchall())
-    rows = conn.execute(f"SELECT article_id, url, feed_url, text, language, published_at, keywords FROM articles"
+    rows = conn.execute(f"SELECT article_id, url, feed_url, text, language, published_at FROM articles"
                         f" WHERE article_id IN {_literals(sorted(ids))}").fetchall()
     entities: dict[str, list[Entity]] = {}
     for aid, name, label, start, end in conn.execute(
@@ -414,9 +414,14 @@ def _reclean(conn: duckdb.DuckDBPyConnection, numbers: list[int]) -> int:
     sources = {r[0]: boilerplate.source_of_urls(r[1], r[2]) for r in rows}
     lines = {r[0]: boilerplate.text_fingerprints(r[3]) for r in rows}
     counts = source_line_counts(conn, sorted({(sources[aid], fp) for aid, fps in lines.items() for fp in fps}))
-    revisions = [revision for aid, _, _, text, language, published, keywords in rows if (revision := revise.revise_stored(
-        revise.StoredArticle(aid, text, language, published, entities.get(aid, []), list(keywords or [])),
-        {fp for fp in lines[aid] if counts.get((sources[aid], fp), 0) >= boilerplate.MIN_ARTICLES}))]
+    learned = {aid: {fp for fp in fps if counts.get((sources[aid], fp), 0) >= boilerplate.MIN_ARTICLES}
+               for aid, fps in lines.items()}
+    rows = [r for r in rows if learned[r[0]]]
+    # keywords are ranked again, by the warehouse's counts of the words and names the texts hold
+    history = enrichment_history(conn, {t for r in rows for t in content_terms(r[3], r[4])},
+                                 {e.name for r in rows for e in entities.get(r[0], [])}, organisations=False)
+    revisions = [revision for aid, _, _, text, language, published in rows if (revision := revise.revise_stored(
+        revise.StoredArticle(aid, text, language, published, entities.get(aid, [])), learned[aid], history))]
     if not revisions:
         return 0
     changed = _literals([r.article_id for r in revisions])
