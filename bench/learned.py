@@ -16,9 +16,12 @@ import json
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
+from datetime import datetime, timezone
+from itertools import combinations
 from pathlib import Path
 
-from transforms import boilerplate, revise
+from transforms import boilerplate, dedup, enrich, revise, stories
 from transforms.articles import build_article
 from transforms.feeds import parse_feed
 from transforms.records import Article
@@ -55,15 +58,20 @@ def batches(articles: list[Article], arrival: str) -> list[list[Article]]:
     return list(groups.values())
 
 
-def residual(articles: list[Article], arrival: str, *, reclean: bool) -> tuple[int, int, int]:
+def residual(articles: list[Article], arrival: str, *, reclean: bool,
+             arrived: list[list[tuple[Article, str]]] | None = None) -> tuple[int, int, int]:
     """(stored articles carrying a learned line at the end, articles cleaned after they were stored,
-    learned lines). `reclean`: the load's second pass over the carriers of newly learned lines."""
+    learned lines). `reclean`: the load's second pass over the carriers of newly learned lines.
+    `arrived`, when given, collects each batch as (article, its text when stored); the articles
+    keep their text at the end."""
     stored: dict[tuple[str, int], int] = defaultdict(int)
     carriers: dict[tuple[str, int], list[Article]] = defaultdict(list)
     everything: list[Article] = []
     recleaned: set[str] = set()
     for batch in batches(copy.deepcopy(articles), arrival):
         boilerplate.strip_learned(batch, stored)
+        if arrived is not None:
+            arrived.append([(article, article.text) for article in batch])
         learned_now = []
         for article in batch:
             for fp in article.line_fingerprints:
@@ -78,8 +86,8 @@ def residual(articles: list[Article], arrival: str, *, reclean: bool) -> tuple[i
             for article in {a.article_id: a for group in learned_now for a in group}.values():
                 learned = {fp for fp in boilerplate.text_fingerprints(article.text)
                            if stored[(article.source, fp)] >= boilerplate.MIN_ARTICLES}
-                stored_article = revise.StoredArticle(article.article_id, article.text, None, article.published_at, [], [])
-                if (revision := revise.revise_stored(stored_article, learned)) is not None:
+                stored_article = revise.StoredArticle(article.article_id, article.text, None, article.published_at, [])
+                if (revision := revise.revise_stored(stored_article, learned, enrich.History())) is not None:
                     article.text = revision.text
                     recleaned.add(article.article_id)
     left = 0
@@ -90,6 +98,54 @@ def residual(articles: list[Article], arrival: str, *, reclean: bool) -> tuple[i
         cut = boilerplate.learned_cuts(lines, learned)
         left += any(cut) and not all(c or not line.strip() for line, c in zip(lines, cut))
     return left, len(recleaned), sum(1 for n in stored.values() if n >= boilerplate.MIN_ARTICLES)
+
+
+def decisions(arrived: list[list[tuple[Article, str]]]) -> tuple[int, int, int, int]:
+    """What cleaning stored articles leaves undecided: stories and copies found batch by batch (the
+    pipeline's `assign_stories` against the members in its window, `find_duplicates` against every
+    stored article sharing a candidate key; no entities) on the texts as stored, against the same on
+    the texts as cleaned at the end, as if every line had been learned before its first carrier.
+    Returns (story pairs as stored, pairs that differ, copies as stored, copies that differ)."""
+    as_stored = {a.article_id: text for batch in arrived for a, text in batch}
+    cleaned = {a.article_id: a.text for batch in arrived for a, _ in batch}
+    story_pairs = [_story_pairs(arrived, texts) for texts in (as_stored, cleaned)]
+    copies = [_copies(arrived, texts) for texts in (as_stored, cleaned)]
+    return (len(story_pairs[0]), len(story_pairs[0] ^ story_pairs[1]), len(copies[0]),
+            sum(copies[0].get(k) != copies[1].get(k) for k in copies[0].keys() | copies[1].keys()))
+
+
+def _story_pairs(arrived: list[list[tuple[Article, str]]], texts: dict[str, str]) -> set[tuple[str, str]]:
+    members: list[stories.StoryDoc] = []
+    assigned: dict[str, str] = {}
+    for batch in arrived:
+        docs = [stories.StoryDoc(a.article_id, texts[a.article_id], a.published_at, frozenset()) for a, _ in batch]
+        reach = min(d.published_at for d in docs) - stories.WINDOW
+        found = stories.assign_stories(docs, [m for m in members if m.published_at >= reach])
+        assigned.update(found)
+        members += [replace(d, story_id=found[d.article_id]) for d in docs]
+    groups: dict[str, list[str]] = defaultdict(list)
+    for article_id, story in assigned.items():
+        groups[story].append(article_id)
+    return {pair for group in groups.values() for pair in combinations(sorted(group), 2)}
+
+
+def _copies(arrived: list[list[tuple[Article, str]]], texts: dict[str, str]) -> dict[str, str]:
+    known: list[dedup.Known] = []
+    copies: dict[str, str] = {}
+    now = datetime.now(timezone.utc)
+    for n, batch in enumerate(arrived):
+        items = [(a.article_id, texts[a.article_id], a.published_at) for a, _ in batch]
+        keys, sets = dedup.keys_and_shingles([text for _, text, _ in items])
+        wanted = {k for row in keys for k in row}
+        sharing = [replace(k, band_keys=k.band_keys & wanted) for k in known if k.band_keys & wanted]
+        verdicts = dedup.find_duplicates(items, keys, sharing, now=now, batch_shingles=sets,
+                                         titles=[a.title for a, _ in batch])
+        for (article_id, text, published), row, (article, _) in zip(items, keys, batch):
+            if (verdict := verdicts.get(article_id)) is not None and verdict.duplicate_of:
+                copies[article_id] = verdict.duplicate_of
+            known.append(dedup.Known(article_id, text, dedup.content_hash(text), frozenset(row), copies.get(article_id),
+                                     (published, n, article_id), article.title))
+    return copies
 
 
 def main() -> dict:
@@ -107,6 +163,12 @@ def main() -> dict:
                            "recleaned": cleaned, "batches": len(batches(articles, arrival))}
         print(f"  {arrival:8s} ({result[arrival]['batches']:4d} batches): {lines} learned lines; stored articles still"
               f" carrying one: {before} without the second pass, {after} with it ({cleaned} cleaned after storing)")
+    arrived: list[list[tuple[Article, str]]] = []
+    residual(articles, "daily", reclean=True, arrived=arrived)
+    pairs, moved, copies, changed = decisions(arrived)
+    result["decisions"] = {"story_pairs": pairs, "story_pairs_differ": moved, "copies": copies, "copies_differ": changed}
+    print(f"  daily, not re-decided after cleaning: {moved} of {pairs} same-story pairs differ from those of the"
+          f" cleaned texts; {changed} of {copies} copies")
     print(f"  {time.perf_counter() - started:.1f}s")
     return result
 
