@@ -591,8 +591,8 @@ def reclean_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int = 5
                 WHERE n.article_no BETWEEN ? AND ?""", [numbers[start], numbers[min(start + chunk, len(numbers)) - 1]]).fetchall()
             conn.register("stored_lines", _table(pa.schema([("source", pa.string()), ("fingerprint", pa.int64()),
                                                              ("article_no", pa.int64())]), [
-                (boilerplate.source_of_urls(url, feed_url), fp, no) for no, url, feed_url, text in stored
-                for fp in boilerplate.text_fingerprints(text)]))
+                (source, fp, no) for no, url, feed_url, text in stored
+                for source in (boilerplate.source_of_urls(url, feed_url),) for fp in boilerplate.text_fingerprints(text)]))
             try:
                 conn.execute("""
                     UPDATE source_lines SET carriers = concat_ws(' ', source_lines.carriers, c.carriers)
