@@ -104,7 +104,7 @@ def main() -> dict:
     result = {"stored": N, "build_seconds": build_seconds, **prepared, **run}
     print(f"one-time learned-lines pass: {N:,} stored articles (built in {build_seconds:.0f}s, lines counted in"
           f" {prepared['prepare_seconds']:.0f}s), {prepared['source_lines']:,} counted lines, {prepared['learned_lines']} learned:")
-    print(f"  {run['seconds']:.0f}s, peak RSS {run['peak_rss_mb']:.0f} MB; read {run['read']:,}, cleaned {run['cleaned']:,}"
+    print(f"  {run['seconds']:.0f}s, peak RSS {run['peak_rss_mb']:.0f} MB (process before: {run['rss_before_mb']:.0f} MB); read {run['read']:,}, cleaned {run['cleaned']:,}"
           f" (footers left: {run['footers_left']}); carriers listed for {run['lines_with_carriers']:,} lines")
     return result
 

@@ -428,7 +428,7 @@ def test_a_warehouse_counted_before_carriers_were_kept_is_cleaned_once_from_its_
     that takes the footer to the count cleans those four."""
     from flows.ingest import dedup_and_cluster, enrich_articles, strip_learned_boilerplate
     from transforms import enrich
-    from transforms.boilerplate import LINES_SCHEME
+    from transforms.boilerplate import LINES_SCHEME, fingerprint
 
     header = "Read more news from the Associated Press and Reuters every morning."
     footer = "Share this story with your friends and neighbours on the valley forum."
@@ -459,9 +459,15 @@ def test_a_warehouse_counted_before_carriers_were_kept_is_cleaned_once_from_its_
     contains = lambda line: q(f"SELECT list(article_id ORDER BY article_id) FROM articles WHERE contains(text, '{line}')")  # noqa: E731
     assert contains(header) == ["a1", "a2", "a3"] and contains(footer) == ["a1", "a2", "a3", "a4"]
 
-    with wdb.connect(target) as conn:
-        assert store.reclean_stored(conn, LINES_SCHEME) == (6, 3)
+    carriers = f"SELECT carriers FROM source_lines WHERE fingerprint = {fingerprint(footer)}"
+    with wdb.connect(target) as conn:  # one transaction per 2 articles; a pass cut short starts over: the same twice
+        assert store.reclean_stored(conn, LINES_SCHEME, chunk=2) == (6, 3)
+        listed = conn.execute(carriers).fetchone()[0]
+        assert store.reclean_stored(conn, LINES_SCHEME, chunk=2) == (6, 0)
+        assert conn.execute(carriers).fetchone()[0] == listed
         assert store.index_version(conn, "source_lines") == LINES_SCHEME
+    assert listed == " ".join(str(n) for n in q("SELECT list(article_no ORDER BY article_no) FROM article_numbers"
+                                                 " WHERE article_id IN ('a1', 'a2', 'a3', 'a4')"))
     assert contains(header) is None and contains(footer) == ["a1", "a2", "a3", "a4"]
     assert load([item(7, bottom=footer)]).recleaned == 4
     assert contains(footer) is None

@@ -577,18 +577,20 @@ def reclean_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int = 5
     """For a warehouse whose lines were counted before their carriers were kept (migration 0013):
     clean every stored article of the lines its source has learned (`_reclean`), and list the
     carriers of the lines still under the count, from one pass over the stored text. Returns
-    (articles read, articles cleaned)."""
-    cleaned = 0
+    (articles read, articles cleaned). One transaction a chunk of articles: held in one, a
+    million articles' carrier lists took the process to 1.7 GB. A pass cut short starts over at the
+    next run (the scheme is recorded last): the carriers are listed anew, and the articles it
+    cleaned have no learned line left to cut."""
+    def reset() -> list[int]:
+        with transaction(conn):
+            conn.execute("UPDATE source_lines SET carriers = NULL WHERE carriers IS NOT NULL")
+        return [r[0] for r in conn.execute("SELECT article_no FROM article_numbers ORDER BY article_no").fetchall()]
 
-    def refill() -> int:
-        nonlocal cleaned
-        cleaned = 0  # a retried transaction starts over
-        conn.execute("UPDATE source_lines SET carriers = NULL WHERE carriers IS NOT NULL")
-        numbers = [r[0] for r in conn.execute("SELECT article_no FROM article_numbers ORDER BY article_no").fetchall()]
-        for start in range(0, len(numbers), chunk):  # a range of numbers is a few row groups, not a scan
+    def pass_over(first: int, last: int) -> int:
+        with transaction(conn):
             stored = conn.execute("""
                 SELECT n.article_no, a.url, a.feed_url, a.text FROM article_numbers n JOIN articles a USING (article_id)
-                WHERE n.article_no BETWEEN ? AND ?""", [numbers[start], numbers[min(start + chunk, len(numbers)) - 1]]).fetchall()
+                WHERE n.article_no BETWEEN ? AND ?""", [first, last]).fetchall()
             conn.register("stored_lines", _table(pa.schema([("source", pa.string()), ("fingerprint", pa.int64()),
                                                              ("article_no", pa.int64())]), [
                 (source, fp, no) for no, url, feed_url, text in stored
@@ -605,12 +607,19 @@ def reclean_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int = 5
                     WHERE l.articles >= ? ORDER BY 1""", [boilerplate.MIN_ARTICLES]).fetchall()]
             finally:
                 conn.unregister("stored_lines")
-            if carrying:
-                cleaned += _reclean(conn, carrying)
-        return len(numbers)
+            return _reclean(conn, carrying) if carrying else 0
 
-    read = _rebuild_index(conn, "source_lines", version, refill)
-    return read, cleaned
+    def record() -> None:
+        with transaction(conn):
+            _index_built(conn, "source_lines", version)
+
+    numbers = retry_conflicts(reset)
+    cleaned = 0
+    for start in range(0, len(numbers), chunk):  # a range of numbers is a few row groups, not a scan
+        first, last = numbers[start], numbers[min(start + chunk, len(numbers)) - 1]
+        cleaned += retry_conflicts(lambda: pass_over(first, last))
+    retry_conflicts(record)
+    return len(numbers), cleaned
 
 
 def _rebuild_index(conn: duckdb.DuckDBPyConnection, index: str, version: int, refill) -> int:
@@ -619,11 +628,16 @@ def _rebuild_index(conn: duckdb.DuckDBPyConnection, index: str, version: int, re
     def attempt() -> int:
         with transaction(conn):
             articles = refill()
-            conn.execute("""
-                MERGE INTO index_state USING (SELECT ? AS name, ? AS version, current_timestamp AS built_at) AS s
-                USING (name) WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED THEN INSERT BY NAME
-            """, [index, version])
-            conn.execute("UPDATE loads SET batches = batches")  # serialised with the loads (DuckLake)
+            _index_built(conn, index, version)
         return articles
 
     return retry_conflicts(attempt)
+
+
+def _index_built(conn: duckdb.DuckDBPyConnection, index: str, version: int) -> None:
+    """Record that `index` is built by scheme `version` (inside the caller's transaction)."""
+    conn.execute("""
+        MERGE INTO index_state USING (SELECT ? AS name, ? AS version, current_timestamp AS built_at) AS s
+        USING (name) WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED THEN INSERT BY NAME
+    """, [index, version])
+    conn.execute("UPDATE loads SET batches = batches")  # serialised with the loads (DuckLake)
