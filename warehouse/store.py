@@ -584,6 +584,7 @@ def reclean_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int = 5
     def reset() -> list[int]:
         with transaction(conn):
             conn.execute("UPDATE source_lines SET carriers = NULL WHERE carriers IS NOT NULL")
+            _serialise_with_loads(conn)
         return [r[0] for r in conn.execute("SELECT article_no FROM article_numbers ORDER BY article_no").fetchall()]
 
     def pass_over(first: int, last: int) -> int:
@@ -607,6 +608,7 @@ def reclean_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int = 5
                     WHERE l.articles >= ? ORDER BY 1""", [boilerplate.MIN_ARTICLES]).fetchall()]
             finally:
                 conn.unregister("stored_lines")
+            _serialise_with_loads(conn)
             return _reclean(conn, carrying) if carrying else 0
 
     def record() -> None:
@@ -640,4 +642,10 @@ def _index_built(conn: duckdb.DuckDBPyConnection, index: str, version: int) -> N
         MERGE INTO index_state USING (SELECT ? AS name, ? AS version, current_timestamp AS built_at) AS s
         USING (name) WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED THEN INSERT BY NAME
     """, [index, version])
-    conn.execute("UPDATE loads SET batches = batches")  # serialised with the loads (DuckLake)
+    _serialise_with_loads(conn)
+
+
+def _serialise_with_loads(conn: duckdb.DuckDBPyConnection) -> None:
+    """Make the caller's transaction conflict with any load committed meanwhile (a DuckLake has no
+    keys to do it: the loads all update this row), so that one of them retries."""
+    conn.execute("UPDATE loads SET batches = batches")
