@@ -166,3 +166,46 @@ def test_authors_are_names_without_addresses() -> None:
            "title": "A\n B &amp; C", "authors": [{"name": "Jane  Doe"}, {"name": "Jane Doe"}, {"name": "Bo"}]}]}
     entry = parse_feed(json.dumps(doc).encode(), feed_url="https://example.org/f").entries[0]
     assert (entry.title, entry.author) == ("A B & C", "Jane Doe, Bo")  # a JSON Feed's titles and authors alike
+
+
+# feedparser's feeds in legacy charsets declared nowhere (shared/data/feeds/feedparser/illformed/chardet):
+# a phrase of each as its writer wrote it
+UNDECLARED = {
+    "big5.xml": "很容易", "eucjp.xml": "ゲーム三昧な正月", "euckr.xml": "한글닉네임", "gb2312.xml": "专业工作",
+    "koi8r.xml": "Как пережить новогоднюю ночь", "shiftjis.xml": "記事投稿", "tis620.xml": "สำนักงานส่งเสริม",
+    "windows1255.xml": "תדפיס נייר",
+}
+
+
+def _all_text(feed) -> str:
+    return " ".join(filter(None, [feed.title] + [v for e in feed.entries for v in (e.title, e.summary, e.content)]))
+
+
+def test_a_feed_in_a_legacy_charset_it_declares_nowhere_is_read_in_that_charset() -> None:
+    root = shared_data("feeds", "feedparser", "illformed", "chardet")
+    for name, phrase in UNDECLARED.items():
+        raw = (root / name).read_bytes()
+        with_type = parse_feed(raw, feed_url="https://example.org/" + name, headers={"content-type": "application/xml"})
+        without = parse_feed(raw, feed_url="https://example.org/" + name)  # no HTTP headers at all
+        assert phrase in _all_text(with_type) and phrase in _all_text(without), name
+
+
+def test_utf8_with_stray_windows_1252_bytes_keeps_its_utf8_and_reads_the_strays() -> None:
+    raw = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Café</title><item>'
+           '<title>Zürich ' + "\x93X\x94" + ' 5 °C</title><link>https://example.org/1</link></item></channel></rss>')
+    mixed = raw.encode("utf-8").replace("\x93".encode("utf-8"), b"\x93").replace("\x94".encode("utf-8"), b"\x94")
+    feed = parse_feed(mixed, feed_url="https://example.org/f", headers={"content-type": "application/rss+xml"})
+    assert feed.title == "Café" and feed.entries[0].title == "Zürich “X” 5 °C"  # not "CafÃ©", not "ZÃ¼rich"
+
+
+def test_a_feed_its_declaration_decodes_is_left_to_feedparser() -> None:
+    from transforms.feeds import readable
+
+    latin = '<?xml version="1.0" encoding="iso-8859-1"?><rss><channel><title>Caf\xe9</title></channel></rss>'.encode("latin-1")
+    assert readable(latin, "application/xml") == (latin, "application/xml")
+    utf8 = "<rss><channel><title>日本語</title></channel></rss>".encode("utf-8")
+    assert readable(utf8, None) == (utf8, None)
+    # a handful of non-ASCII bytes is too little to guess a charset from: feedparser's reading stands
+    few = b"<rss><channel><title>Caf\xe9 cr\xe8me</title></channel></rss>"
+    assert readable(few, "application/xml") == (few, "application/xml")
+    assert parse_feed(few, feed_url="https://example.org/f").title == "Café crème"

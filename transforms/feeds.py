@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import calendar
+import codecs
 import email.utils
 import hashlib
 import html
@@ -10,6 +11,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin
 
+import charset_normalizer
 import feedparser
 
 from transforms.records import FeedEntry, FeedState, ParsedFeed
@@ -80,6 +82,62 @@ def _entry_key(entry, link: str | None, title: str | None, published: datetime |
     return "title:" + hashlib.sha256(basis.encode()).hexdigest()[:24]
 
 
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+GUESS_MIN_BYTES = 16  # fewer non-ASCII bytes are too little to tell one legacy charset from another
+
+
+def _windows_1252(error: UnicodeDecodeError) -> tuple[str, int]:
+    """A decoding error handler: the bytes UTF-8 cannot read, read as windows-1252 one by one."""
+    return error.object[error.start:error.end].decode("windows-1252", errors="replace"), error.end
+
+
+codecs.register_error("newsflow-windows-1252", _windows_1252)
+
+
+def readable(raw: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """Feed bytes and Content-Type that feedparser will decode right, where the feed's declared
+    charset does not decode it.
+
+    A feed says its charset in the HTTP Content-Type or its XML declaration, or is UTF-8 by default.
+    When that charset cannot read the bytes, feedparser (without chardet installed) reads the whole
+    document as windows-1252, and stored text becomes mojibake. Two cases are read right instead:
+    - UTF-8 with a few stray windows-1252 bytes (a CMS that pasted a smart quote into a UTF-8 page):
+      more valid multi-byte UTF-8 characters than bad bytes; the bad bytes are read as windows-1252,
+      the rest as UTF-8 (feedparser would have turned every "é" into "Ã©").
+    - a legacy charset declared nowhere (EUC-KR, KOI8-R, Shift_JIS, TIS-620, windows-1255, ...):
+      charset-normalizer guesses it, given at least GUESS_MIN_BYTES non-ASCII bytes to go on.
+    Otherwise the input is returned as it is: where the declaration holds, where it names an
+    unknown charset (feedparser's fallbacks), and for BOM-marked and UTF-16/32 documents."""
+    if raw.startswith(_BOMS) or b"\x00" in raw[:4]:
+        return raw, content_type
+    declared = _CHARSET.search(content_type or "") or _XML_ENCODING.match(raw[:512])
+    name = declared.group(1) if declared else "utf-8"
+    name = name.decode("ascii") if isinstance(name, bytes) else name
+    try:
+        raw.decode(name)
+        return raw, content_type
+    except LookupError:
+        return raw, content_type
+    except UnicodeDecodeError:
+        pass
+    media_type = (content_type or "application/xml").split(";")[0].strip()
+    if codecs.lookup(name).name == "utf-8":
+        text = raw.decode("utf-8", errors="replace")
+        bad = text.count("\ufffd") - raw.count("\ufffd".encode())
+        if len(text) - len(text.encode("ascii", errors="ignore")) - bad > bad:
+            mended = raw.decode("utf-8", errors="newsflow-windows-1252").encode("utf-8")
+            return mended, f"{media_type}; charset=utf-8"
+    if len(_NON_ASCII.findall(raw)) < GUESS_MIN_BYTES:
+        return raw, content_type
+    best = charset_normalizer.from_bytes(raw).best()
+    if best is None or best.encoding in ("utf_8", "ascii"):
+        return raw, content_type
+    return raw, f"{media_type}; charset={best.encoding}"
+
+
 def parse_feed(
     raw: bytes, *, feed_url: str, headers: dict[str, str] | None = None
 ) -> ParsedFeed:
@@ -93,6 +151,9 @@ def parse_feed(
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if not feed_url.startswith("file:"):  # feedparser joins file: bases wrongly; we join those below
         response_headers.setdefault("content-location", feed_url)
+    raw, content_type = readable(raw, response_headers.get("content-type"))
+    if content_type:
+        response_headers["content-type"] = content_type
     try:
         parsed = feedparser.parse(raw, response_headers=response_headers, sanitize_html=False)
     except (UnicodeError, LookupError, ValueError):
