@@ -194,3 +194,24 @@ def test_links_and_negations_are_not_keyword_material() -> None:
     terms = enrich.content_terms(text, "en")
     assert not {"couldn", "didn", "isn", "https", "example", "org", "www", "press"} & set(terms)
     assert terms["leak"] == 2 and terms["won"] == 1 and {"utility", "contract", "fixed", "details"} <= set(terms)
+
+
+JAPANESE = ("東京都は4日、新たに500人の感染を確認したと発表した。前週の同じ曜日を100人上回った。\n"
+            "都の担当者は「引き続き警戒が必要だ」と話している。\n"
+            "専門家によると、年末年始に向けて人の移動が増えるため、さらなる拡大が懸念されるという。")
+CHINESE = ("国家统计局4日公布的数据显示，11月份全国居民消费价格同比上涨0.5%。其中，城市上涨0.6%，农村上涨0.3%；"
+           "食品价格上涨1.2%，非食品价格上涨0.3%。分析人士认为，随着促消费政策持续发力，物价温和回升的态势有望延续。")
+
+
+def test_chinese_and_japanese_words_are_counted_and_become_keywords_not_clauses() -> None:
+    # written without spaces: each character counts as a word, as word processors count them
+    assert enrich.count_words(JAPANESE) == sum(1 for c in JAPANESE if "\u3040" <= c <= "\u9fff") + 3  # + 4, 500, 100
+    assert enrich.count_words("It's a well-known fact, 3 times.") == 6  # spaced languages as before
+    ja = enrich.enrich_texts([JAPANESE])[0]
+    assert ja.language == "ja" and {"東京都", "感染", "確認", "発表", "専門家", "年末年始"} <= set(enrich.content_terms(JAPANESE, "ja"))
+    assert ja.keywords and all(len(k) <= 4 and not any("\u3040" <= c <= "\u309f" for c in k) for k in ja.keywords)
+    zh = enrich.enrich_texts([CHINESE])[0]
+    terms = set(enrich.content_terms(CHINESE, "zh"))
+    assert zh.language == "zh" and {"统计", "数据", "消费", "价格", "上涨", "政策"} <= terms
+    assert not {"份全", "国居", "费价"} & terms  # pairs of a long run that are no word
+    assert {"价格", "上涨"} & set(zh.keywords) and all(len(k) <= 4 for k in zh.keywords)

@@ -209,3 +209,12 @@ def test_a_feed_its_declaration_decodes_is_left_to_feedparser() -> None:
     few = b"<rss><channel><title>Caf\xe9 cr\xe8me</title></channel></rss>"
     assert readable(few, "application/xml") == (few, "application/xml")
     assert parse_feed(few, feed_url="https://example.org/f").title == "Café crème"
+
+
+def test_a_japanese_post_is_an_article_not_six_words() -> None:
+    from transforms.articles import build_article
+
+    raw = shared_data("feeds", "feedparser", "illformed", "chardet", "eucjp.xml").read_bytes()
+    entry = parse_feed(raw, feed_url="https://example.org/eucjp.xml").entries[0]
+    article = build_article(entry, None)
+    assert article.text.startswith("『SDガンダムGジェネレーションNEO』"), article  # was rejected: "6 words after cleaning"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
+from transforms.clean import spaced, unspaced_terms
 from transforms.dates import MONTH, WEEKDAY, find_dates
 from transforms.gazetteer import SMALL_TOWN, Gazetteer, gazetteer, is_name
 from transforms.records import DateMention, Entity, PlaceMention
@@ -36,9 +37,10 @@ KEYWORDS = 8
 PRIOR_DOCUMENTS = 50
 PRIOR_WORDS = 300  # an article's length in words, for the chance that it uses a word
 PRIOR_MIN_FREQUENCY = 1e-5  # rarer words get no prior (at 1e-5 it adds 0.15 documents)
-TERM_SCHEME = 2  # bump when content_terms changes: stored document frequencies are recounted
+TERM_SCHEME = 3  # bump when content_terms changes: stored document frequencies are recounted
 # (2: links, addresses and negated contractions no longer count; "don't" had counted as "don" and
-# "won't" as "won", words that are also names and verbs. A recount of 1M articles: about 2 minutes)
+# "won't" as "won", words that are also names and verbs. A recount of 1M articles: about 2 minutes;
+# 3: Chinese and Japanese give words, not clauses: "人の感染を確認したと発表した" -> 感染, 確認, 発表)
 # A label the warehouse has given a name in this many articles, this consistently, overrides the model.
 LEARNED_MIN_ARTICLES = 3
 LEARNED_MIN_SHARE = 0.7
@@ -129,7 +131,9 @@ def detect_language(text: str) -> tuple[str | None, float | None]:
 
 
 def count_words(text: str) -> int:
-    return len(_WORD.findall(text))
+    """Words for word_count and reading time: runs of letters and digits (with inner apostrophes
+    and hyphens), each Chinese or Japanese character one."""
+    return len(_WORD.findall(spaced(text)))
 
 
 def reading_minutes(words: int) -> float:
@@ -153,10 +157,22 @@ def _stop_words(language: str) -> frozenset[str]:
 def content_terms(text: str, language: str | None) -> Counter[str]:
     """Words that can describe an article (month and weekday names go to the dates table instead).
     Links and addresses are not words ("https", "www"), nor is what is left of a negation
-    ("couldn't" is no "couldn"; "won't" no "won")."""
+    ("couldn't" is no "couldn"; "won't" no "won"). Chinese and Japanese words: `clean.unspaced_terms`."""
     stops = stop_words(language)
-    text = _NOT_WORDS.sub(" ", text.lower())
-    return Counter(t for t in _TERM.findall(text) if t not in stops and t not in _CALENDAR and len(t) <= 40)
+    text, words, pairs = unspaced_terms(_NOT_WORDS.sub(" ", text.lower()))
+    if pairs:  # a keyword must be a word: pairs that the language's word list lacks ("份全") go
+        known = _unspaced_vocabulary("ja" if language == "ja" else "zh")
+        words += [pair for pair in pairs if pair in known]
+    return Counter([t for t in _TERM.findall(text) if t not in stops and t not in _CALENDAR and len(t) <= 40]
+                   + [t for t in words if t not in stops])
+
+
+@lru_cache(maxsize=2)
+def _unspaced_vocabulary(language: str) -> frozenset[str]:
+    """wordfreq's two-character words of Chinese or Japanese (loaded once a text needs them)."""
+    import wordfreq
+
+    return frozenset(w for w in wordfreq.get_frequency_dict(language) if len(w) == 2 and not w.isascii())
 
 
 def analyse(texts: list[str], *, batch_size: int = 32, processes: int = 1) -> list[Analysis]:

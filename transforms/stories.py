@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
+from transforms.clean import unspaced_terms
 from transforms.dedup import normalize_text
 from transforms.enrich import stop_words
 
@@ -32,8 +33,9 @@ THRESHOLD = 0.16  # chosen on half of ECB+'s topics (bench/stories.py); the othe
 ENTITY_WEIGHT = 0.30
 ENTITY_GATE = 0.10  # below this cosine the entity overlap counts in proportion (ECB+ unchanged up to 0.10)
 MAX_MEMBERS = 25  # a story is compared through its most recent members
-TERMS_SCHEME = 2  # bump when story_terms changes: stored term counts of another scheme are not read
-# (2: the article's own language's stop words go too; migration 0012 re-marks the English rows)
+TERMS_SCHEME = 3  # bump when story_terms changes: stored term counts of another scheme are not read
+# (2: the article's own language's stop words go too; migration 0012 re-marks the English rows;
+# 3: Chinese and Japanese give words, not clauses; migration 0014 re-marks the other languages' rows)
 CHUNK = 128  # batch articles whose similarity rows are materialised at once (CHUNK x members floats)
 PREFETCH = 2  # chunks of products computed ahead, in threads
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
@@ -74,7 +76,8 @@ def story_terms(text: str, language: str | None = None) -> Counter[str]:
     (shared/data/extraction), unrelated German pages had a median cosine of .060 with English stop
     words only, and 84 of 19,701 pairs reached the story threshold; with German's, .011 and 4."""
     stops = _stops(language or "en")
-    return Counter(t for t in _TOKEN.findall(normalize_text(text)) if t not in stops)
+    text, words, pairs = unspaced_terms(normalize_text(text))  # Chinese and Japanese: words and pairs, not clauses
+    return Counter([t for t in _TOKEN.findall(text) if t not in stops] + [t for t in words + pairs if t not in stops])
 
 
 @lru_cache(maxsize=64)
