@@ -215,3 +215,12 @@ def test_chinese_and_japanese_words_are_counted_and_become_keywords_not_clauses(
     assert zh.language == "zh" and {"统计", "数据", "消费", "价格", "上涨", "政策"} <= terms
     assert not {"份全", "国居", "费价"} & terms  # pairs of a long run that are no word
     assert {"价格", "上涨"} & set(zh.keywords) and all(len(k) <= 4 for k in zh.keywords)
+
+
+def test_a_word_keeps_its_vowel_signs() -> None:
+    hindi = "भारत सरकार ने मंगलवार को नई शिक्षा नीति की घोषणा की। शिक्षा मंत्री ने कहा कि नीति से छात्रों को लाभ होगा।"
+    assert enrich.count_words(hindi) == len(hindi.split())  # 23 words, not 41 pieces between vowel signs
+    terms = enrich.content_terms(hindi, "hi")
+    assert {"भारत", "सरकार", "शिक्षा", "नीति", "घोषणा", "मंत्री", "छात्रों"} <= set(terms) and terms["शिक्षा"] == 2
+    assert {"सरक", "घ", "षण"}.isdisjoint(terms)
+    assert {"สำนักงานส่งเสริม"} == set(enrich.content_terms("สำนักงานส่งเสริม", "th"))  # not "สำน", "กงานส", "งเสร"

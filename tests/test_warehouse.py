@@ -357,14 +357,14 @@ def test_story_terms_of_the_first_scheme_are_kept_for_english_and_recounted_for_
     assert "para" not in rows["id2"] and "das" not in rows["id2"] and {"estrada", "cheias"} <= set(rows["id2"])
 
 
-def test_story_terms_of_chinese_and_japanese_are_recounted_as_words_and_others_kept(db) -> None:
+def test_story_terms_of_chinese_japanese_and_marked_scripts_are_recounted_as_words_and_others_kept(db) -> None:
     """Scheme 3 takes words and character pairs from Chinese and Japanese, where scheme 2 took
-    whole clauses. Migration 0014 re-marks the other rows (their counts are the same) and drops the
-    Chinese and Japanese ones, which are then counted from their text."""
+    whole clauses, and keeps vowel signs in their words. Migration 0014 re-marks the rows of texts
+    with neither (their counts are the same) and drops the others, then counted from their text."""
     from transforms.stories import TERMS_SCHEME, story_terms
 
     texts = {"en": "The river road closed after the flooding", "ja": "東京都は新たに感染を確認したと発表した。",
-             "zh": "国家统计局公布的数据显示居民消费价格同比上涨"}
+             "zh": "国家统计局公布的数据显示居民消费价格同比上涨", "hi": "हिन्दी समाचार भारत सरकार"}
     batch = [article(i, text=t, language=lang, story_id="s1", story_terms=story_terms(t, lang))
              for i, (lang, t) in enumerate(texts.items())]
     with wdb.connect(db) as conn:
@@ -378,6 +378,7 @@ def test_story_terms_of_chinese_and_japanese_are_recounted_as_words_and_others_k
     rows = {d.article_id: set(t) for d, t in zip(members.docs, members.terms.to_pylist())}
     assert {"東京都", "感染", "確認", "発表"} <= rows["id1"] and not any(len(t) > 4 for t in rows["id1"])
     assert {"统计", "数据", "消费", "价格", "上涨"} <= rows["id2"] and rows["id0"] == {"river", "road", "closed", "flooding"}
+    assert rows["id3"] == {"हिन्दी", "समाचार", "भारत", "सरकार"}  # scheme 2: "सरक" and nothing else
 
 
 def test_a_line_learned_by_a_load_is_cut_from_the_stored_articles_that_carried_it(db) -> None:

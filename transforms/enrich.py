@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
+import regex
+
 from transforms.clean import spaced, unspaced_terms
 from transforms.dates import MONTH, WEEKDAY, find_dates
 from transforms.gazetteer import SMALL_TOWN, Gazetteer, gazetteer, is_name
@@ -47,9 +49,11 @@ LEARNED_MIN_SHARE = 0.7
 # Overriding the model's ORG/PERSON needs a town this big: small towns are often named like
 # institutions ("White House", Tennessee; "Enterprise", Alabama).
 OVERRIDE_TOWN = 25_000
-_WORD = re.compile(r"\w[\w'’\-]*\w|\w", re.UNICODE)
+# `regex`, not `re`: its \w and \p{M} keep a letter's combining marks inside the word. With `re`,
+# Devanagari, Bengali, Tamil or Thai words fall apart at their vowel signs ("हिन्दी" -> "ह", "न", "द").
+_WORD = regex.compile(r"[\p{L}\p{N}]\p{M}*(?:[\w'’\-]*\w)?")  # a letter or digit first: a lone mark (emoji's U+FE0F) is none
 _CALENDAR = frozenset(MONTH) | frozenset(WEEKDAY) | {"yesterday", "today", "tomorrow"}
-_TERM = re.compile(r"[^\W\d_]{3,}")
+_TERM = regex.compile(r"\p{L}[\p{L}\p{M}]{2,}")  # a letter, then letters and their marks: 3+ in all
 _NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<![\w'’])\w+n['’]t\b")
 # What carries no language: links, addresses, handles, keys and hashes, numbers.
 _NOT_LANGUAGE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<!\w)[@#]\w+|(?=\S*\d)\S{12,}|\d+")

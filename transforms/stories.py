@@ -11,7 +11,7 @@ per-story means one bincount per article, so tens of thousands of active members
 a second. Assignments stay sequential: an article sees the batch articles placed before it."""
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,10 +22,10 @@ from typing import ClassVar
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import regex
 from scipy import sparse
 
 from transforms.clean import unspaced_terms
-from transforms.dedup import normalize_text
 from transforms.enrich import stop_words
 
 WINDOW = timedelta(days=3)
@@ -38,7 +38,7 @@ TERMS_SCHEME = 3  # bump when story_terms changes: stored term counts of another
 # 3: Chinese and Japanese give words, not clauses; migration 0014 re-marks the other languages' rows)
 CHUNK = 128  # batch articles whose similarity rows are materialised at once (CHUNK x members floats)
 PREFETCH = 2  # chunks of products computed ahead, in threads
-_TOKEN = re.compile(r"[^\W\d_]{3,}")
+_TOKEN = regex.compile(r"\p{L}[\p{L}\p{M}]{2,}")  # a letter, then letters and their marks: 3+ in all (enrich._TERM)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -76,7 +76,8 @@ def story_terms(text: str, language: str | None = None) -> Counter[str]:
     (shared/data/extraction), unrelated German pages had a median cosine of .060 with English stop
     words only, and 84 of 19,701 pairs reached the story threshold; with German's, .011 and 4."""
     stops = _stops(language or "en")
-    text, words, pairs = unspaced_terms(normalize_text(text))  # Chinese and Japanese: words and pairs, not clauses
+    # NFKC and casefolded, as dedup.normalize_text, but vowel signs and other marks stay in their words
+    text, words, pairs = unspaced_terms(unicodedata.normalize("NFKC", text).casefold())
     return Counter([t for t in _TOKEN.findall(text) if t not in stops] + [t for t in words + pairs if t not in stops])
 
 
