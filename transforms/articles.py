@@ -5,7 +5,7 @@ import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from transforms.clean import clean_text, count_words
+from transforms.clean import clean_text, spaced
 from transforms.extract import extract_article, html_to_text
 from transforms.records import Article, Extracted, FeedEntry, Fetched, Rejected
 
@@ -102,7 +102,7 @@ def build_article(entry: FeedEntry, page: Fetched | None, page_error: str | None
     for extracted, source in attempts:
         title = entry.title or extracted.title
         cleaned = clean_text(extracted.text, title=title, summary=source == "feed_summary")
-        words = count_words(cleaned.text)
+        words = len(spaced(cleaned.text).split())  # a Chinese or Japanese character is a word
         if words < MIN_WORDS:
             reasons.append(f"{source}: {words} words after cleaning")
             continue

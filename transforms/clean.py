@@ -266,11 +266,6 @@ def unspaced_terms(text: str) -> tuple[str, list[str], list[str]]:
     return _UNSPACED.sub(" ", text), words, pairs
 
 
-def count_words(text: str) -> int:
-    """Words between spaces, each Chinese or Japanese character one (MIN_WORDS, word_count)."""
-    return len(spaced(text).split())
-
-
 def normalize_for_match(text: str) -> str:
     """Casefolded, accent- and punctuation-insensitive form for comparing short lines."""
     if not text.isascii():  # ASCII has nothing to decompose (real-feed texts' fingerprints: 0.635 -> 0.505 s)

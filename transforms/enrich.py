@@ -42,7 +42,8 @@ PRIOR_MIN_FREQUENCY = 1e-5  # rarer words get no prior (at 1e-5 it adds 0.15 doc
 TERM_SCHEME = 3  # bump when content_terms changes: stored document frequencies are recounted
 # (2: links, addresses and negated contractions no longer count; "don't" had counted as "don" and
 # "won't" as "won", words that are also names and verbs. A recount of 1M articles: about 2 minutes;
-# 3: Chinese and Japanese give words, not clauses: "人の感染を確認したと発表した" -> 感染, 確認, 発表)
+# 3: Chinese and Japanese give words, not clauses: "人の感染を確認したと発表した" -> 感染, 確認, 発表;
+# words keep their combining marks: Hindi "सरकार" had been "सरक")
 # A label the warehouse has given a name in this many articles, this consistently, overrides the model.
 LEARNED_MIN_ARTICLES = 3
 LEARNED_MIN_SHARE = 0.7
