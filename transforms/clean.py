@@ -235,7 +235,8 @@ _NOT_WORD_OR_SPACE = re.compile(r"[^\w\s]")
 # Chinese and Japanese are written without spaces between words: each Han ideograph, hiragana or
 # katakana counts as a word, as word processors count them (a 250-character Japanese post is not
 # the "6 words" its spaces make). Korean spaces its words; Thai's few spaces undercount it.
-_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"  # ideographs (migration 0014 lists them too)
+_UNSPACED = re.compile(f"[\u3040-\u30ff{_HAN}]")  # kana and Han
 
 
 def spaced(text: str) -> str:
@@ -243,7 +244,7 @@ def spaced(text: str) -> str:
     return _UNSPACED.sub(r" \g<0> ", text) if not text.isascii() else text
 
 
-_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+")
+_HAN_RUN = re.compile(f"[{_HAN}]+")
 _KATAKANA_RUN = re.compile("[\u30a1-\u30fa\u30fc]{2,}")
 HAN_WORD = 4  # a run of Han characters this long or shorter is taken as one word
 
