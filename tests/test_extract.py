@@ -163,3 +163,23 @@ def test_a_fragment_trafilatura_declines_gives_no_warning_in_the_runs_output(cap
         text = html_to_text('<img src="/chart.png">')
     assert text.strip() == ""
     assert not [r for r in caplog.records if r.name.startswith("trafilatura") and r.levelno >= logging.WARNING]
+
+
+RUSSIAN = ("Наверное, единственное, во что сегодня можно верить безоговорочно, так это в то, что Новый год "
+           "обязательно наступит. Несмотря ни на что! Это не просто очередной праздник, это веха.")
+
+
+def test_a_page_in_a_legacy_charset_it_declares_nowhere_is_read_in_that_charset() -> None:
+    # no HTTP charset, no <meta>, not UTF-8: read as windows-1252 it was "îÁ×ÅÒÎÏÅ, ÅÄÉÎÓÔ×ÅÎÎÏÅ ..."
+    html_page = f"<html><body><article><p>{RUSSIAN}</p><p>{RUSSIAN}</p></article></body></html>"
+    extracted = extract_article(html_page.encode("koi8-r"), content_type="text/html")
+    assert extracted is not None and RUSSIAN in extracted.text
+    assert extract_article(RUSSIAN.encode("koi8-r"), content_type="text/plain").text == RUSSIAN
+
+
+def test_a_utf8_page_with_stray_windows_1252_bytes_keeps_its_utf8_and_reads_the_strays() -> None:
+    text = "Die Küche im Süden: Mitgefühl wählen, sagt der Bürgermeister über die Straße."
+    raw = f'<html><head><meta charset="utf-8"></head><body><article><p>{text}</p><p>{text}</p></article></body></html>'.encode()
+    raw = raw.replace("wählen".encode(), "w\xe4hlen".encode("cp1252"))  # one word saved by an old editor
+    extracted = extract_article(raw, content_type="text/html")
+    assert "Mitgefühl wählen" in extracted.text and "\ufffd" not in extracted.text

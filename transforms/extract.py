@@ -12,6 +12,7 @@ import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
+from transforms import charsets
 from transforms.records import Extracted
 
 
@@ -24,7 +25,6 @@ def _not_a_declined_page(record: logging.LogRecord) -> bool:
 logging.getLogger("trafilatura.core").addFilter(_not_a_declined_page)
 
 _HTML_SNIFF = re.compile(rb"<(?:!doctype\s+html|html|head|body|article|div|p|meta|title)[\s>/]", re.I)
-_CHARSET = re.compile(r"charset=([\w.:-]+)", re.I)
 
 
 def is_html(content: bytes, content_type: str | None) -> bool:
@@ -39,11 +39,12 @@ def is_html(content: bytes, content_type: str | None) -> bool:
 
 def decode_text(content: bytes, content_type: str | None = None, *, charset: str | None = None) -> str:
     """Bytes -> str: BOM, then the declared charset (`charset`, else the Content-Type's), then
-    UTF-8, then cp1252 (never fails)."""
+    UTF-8; bytes neither reads are mostly-UTF-8 with strays, or in a guessed legacy charset when
+    none is declared (`charsets`), else read by the declared charset or cp1252 (never fails)."""
     for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if content.startswith(bom):
             return content[len(bom):].decode(codec, errors="replace")
-    declared = _CHARSET.search(content_type or "")
+    declared = charsets.CHARSET.search(content_type or "")
     codec = (charset or (declared.group(1) if declared else "")).lower() or None
     if codec in ("latin-1", "latin1", "iso-8859-1", "us-ascii", "ascii"):
         codec = "cp1252"  # as browsers read them
@@ -54,6 +55,10 @@ def decode_text(content: bytes, content_type: str | None = None, *, charset: str
             return content.decode(candidate)
         except (LookupError, UnicodeDecodeError):
             continue
+    if (codec is None or charsets.is_utf8_name(codec)) and charsets.mostly_utf8(content):
+        return charsets.decode_mixed(content)  # UTF-8 with a few stray windows-1252 bytes
+    if codec is None and (guessed := charsets.guess(content)):
+        return content.decode(guessed, errors="replace")  # a legacy charset declared nowhere
     try:  # a declared charset with a few bad bytes still beats a guess
         return content.decode(codec or "cp1252", errors="replace")
     except LookupError:
@@ -66,7 +71,7 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", r
 def decode_html(content: bytes, content_type: str | None = None) -> str:
     """HTML bytes -> str the way browsers do it: BOM, HTTP charset, <meta> charset, then UTF-8 if
     the bytes are valid UTF-8, else windows-1252 (the web's default for unlabelled pages)."""
-    if _CHARSET.search(content_type or ""):
+    if charsets.CHARSET.search(content_type or ""):
         return decode_text(content, content_type)
     meta = _META_CHARSET.search(content[:4096])
     return decode_text(content, charset=meta.group(1).decode("ascii", "replace") if meta else None)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import calendar
-import codecs
 import email.utils
 import hashlib
 import html
@@ -11,9 +10,9 @@ import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin
 
-import charset_normalizer
 import feedparser
 
+from transforms import charsets
 from transforms.records import FeedEntry, FeedState, ParsedFeed
 
 
@@ -83,18 +82,7 @@ def _entry_key(entry, link: str | None, title: str | None, published: datetime |
 
 
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-_NON_ASCII = re.compile(rb"[\x80-\xff]")
-GUESS_MIN_BYTES = 16  # fewer non-ASCII bytes are too little to tell one legacy charset from another
-
-
-def _windows_1252(error: UnicodeDecodeError) -> tuple[str, int]:
-    """A decoding error handler: the bytes UTF-8 cannot read, read as windows-1252 one by one."""
-    return error.object[error.start:error.end].decode("windows-1252", errors="replace"), error.end
-
-
-codecs.register_error("newsflow-windows-1252", _windows_1252)
 
 
 def readable(raw: bytes, content_type: str | None) -> tuple[bytes, str | None]:
@@ -108,12 +96,12 @@ def readable(raw: bytes, content_type: str | None) -> tuple[bytes, str | None]:
       more valid multi-byte UTF-8 characters than bad bytes; the bad bytes are read as windows-1252,
       the rest as UTF-8 (feedparser would have turned every "é" into "Ã©").
     - a legacy charset declared nowhere (EUC-KR, KOI8-R, Shift_JIS, TIS-620, windows-1255, ...):
-      charset-normalizer guesses it, given at least GUESS_MIN_BYTES non-ASCII bytes to go on.
+      charset-normalizer guesses it (`charsets.guess`).
     Otherwise the input is returned as it is: where the declaration holds, where it names an
     unknown charset (feedparser's fallbacks), and for BOM-marked and UTF-16/32 documents."""
     if raw.startswith(_BOMS) or b"\x00" in raw[:4]:
         return raw, content_type
-    declared = _CHARSET.search(content_type or "") or _XML_ENCODING.match(raw[:512])
+    declared = charsets.CHARSET.search(content_type or "") or _XML_ENCODING.match(raw[:512])
     name = declared.group(1) if declared else "utf-8"
     name = name.decode("ascii") if isinstance(name, bytes) else name
     try:
@@ -124,18 +112,11 @@ def readable(raw: bytes, content_type: str | None) -> tuple[bytes, str | None]:
     except UnicodeDecodeError:
         pass
     media_type = (content_type or "application/xml").split(";")[0].strip()
-    if codecs.lookup(name).name == "utf-8":
-        text = raw.decode("utf-8", errors="replace")
-        bad = text.count("\ufffd") - raw.count("\ufffd".encode())
-        if len(text) - len(text.encode("ascii", errors="ignore")) - bad > bad:
-            mended = raw.decode("utf-8", errors="newsflow-windows-1252").encode("utf-8")
-            return mended, f"{media_type}; charset=utf-8"
-    if len(_NON_ASCII.findall(raw)) < GUESS_MIN_BYTES:
-        return raw, content_type
-    best = charset_normalizer.from_bytes(raw).best()
-    if best is None or best.encoding in ("utf_8", "ascii"):
-        return raw, content_type
-    return raw, f"{media_type}; charset={best.encoding}"
+    if charsets.is_utf8_name(name) and charsets.mostly_utf8(raw):
+        return charsets.decode_mixed(raw).encode("utf-8"), f"{media_type}; charset=utf-8"
+    if guessed := charsets.guess(raw):
+        return raw, f"{media_type}; charset={guessed}"
+    return raw, content_type
 
 
 def parse_feed(
