@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from itertools import islice
 
 import charset_normalizer
 
@@ -45,7 +46,7 @@ def decode_mixed(raw: bytes) -> str:
 def guess(raw: bytes) -> str | None:
     """The legacy charset of bytes that declare none (EUC-KR, KOI8-R, Shift_JIS, TIS-620,
     windows-1255, ...), by charset-normalizer, given at least GUESS_MIN_BYTES non-ASCII bytes."""
-    if len(_NON_ASCII.findall(raw)) < GUESS_MIN_BYTES:
-        return None
+    if sum(1 for _ in islice(_NON_ASCII.finditer(raw), GUESS_MIN_BYTES)) < GUESS_MIN_BYTES:
+        return None  # (counted up to the minimum: a megabyte of EUC-KR is no million-item list)
     best = charset_normalizer.from_bytes(raw).best()
     return best.encoding if best is not None and best.encoding not in ("utf_8", "ascii") else None
