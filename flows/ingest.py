@@ -130,9 +130,12 @@ def prepare_warehouse(target: wdb.Warehouse) -> store.LoadResult:
         logger.info("dedup keys rebuilt for %d stored articles (scheme %d)", rebuilt, dedup.KEY_SCHEME)
     # keywords rank by warehouse-wide document frequencies: count the stored articles' words
     rebuilt = rebuild_stale(target, "term_df", enrich.TERM_SCHEME, "term frequencies will be rebuilt",
-                            lambda conn: store.rebuild_term_df(conn, enrich.TERM_SCHEME, enrich.content_terms))
+                            lambda conn: store.rebuild_term_df(conn, enrich.TERM_SCHEME, enrich.content_terms,
+                                                               rerank=enrich.retokenised))
     if rebuilt is not None:
-        logger.info("term frequencies rebuilt for %d stored articles (scheme %d)", rebuilt, enrich.TERM_SCHEME)
+        counted, reranked = rebuilt
+        logger.info("term frequencies rebuilt for %d stored articles (scheme %d); keywords ranked again for %d",
+                    counted, enrich.TERM_SCHEME, reranked)
     # stored articles may carry lines their sources learned after them: clean them once
     read, cleaned = rebuild_stale(target, "source_lines", boilerplate.LINES_SCHEME,
                                   "stored articles will be cleaned of learned lines",

@@ -207,10 +207,30 @@ def test_enrichment_statistics_accumulate_and_rebuild_from_stored_text(db) -> No
         assert (history.documents, history.term_df, history.labels) == (3, {"harbour": 3}, {"Pentagon": {"ORG": 3}})
         assert history.organisations == frozenset({"Pentagon"})
         # a warehouse from before term_df (or a changed tokeniser): counts rebuilt from the stored text
-        assert store.rebuild_term_df(conn, enrich.TERM_SCHEME, enrich.content_terms, chunk=2) == 3
+        assert store.rebuild_term_df(conn, enrich.TERM_SCHEME, enrich.content_terms, chunk=2) == (3, 0)
         rebuilt = dict(conn.execute("SELECT term, articles FROM term_df").fetchall())
         assert rebuilt == {"harbour": 3, "dredging": 3, "plan": 3, "number": 3}
         assert store.index_version(conn, "term_df") == enrich.TERM_SCHEME
+
+
+def test_a_recount_by_a_new_tokeniser_ranks_again_the_keywords_of_the_texts_it_reads_otherwise(db) -> None:
+    """Term scheme 3 reads Hindi words whole (scheme 2 cut them at their vowel signs) and Chinese
+    and Japanese as words: the recount ranks those articles' stored keywords again on the new
+    counts and stamps them revised; an English article keeps its keywords and stays unrevised."""
+    from transforms import enrich
+
+    hindi = "भारत सरकार ने नई शिक्षा नीति की घोषणा की। शिक्षा मंत्री ने कहा कि नीति से छात्रों को लाभ होगा।"
+    english = "Harbour dredging plan approved by the council after a long debate on costs"
+    batch = [article(0, text=hindi, language="hi", keywords=["सरक", "घ", "षण"], entities=[]),
+             article(1, text=english, language="en", keywords=["harbour", "dredging"], entities=[])]
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+        store.load_batch(conn, batch, [], [], now=NOW)
+        assert store.rebuild_term_df(conn, enrich.TERM_SCHEME, enrich.content_terms, rerank=enrich.retokenised) == (2, 1)
+        rows = dict(conn.execute("SELECT article_id, (keywords, revised_at IS NOT NULL) FROM articles").fetchall())
+    keywords, revised = rows["id0"]
+    assert revised and {"शिक्षा", "नीति"} <= set(keywords) and not {"सरक", "घ", "षण"} & set(keywords)
+    assert rows["id1"] == (["harbour", "dredging"], False)
 
 
 def test_story_members_read_stored_term_counts_or_count_them_from_text(db) -> None:

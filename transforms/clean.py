@@ -236,12 +236,12 @@ _NOT_WORD_OR_SPACE = re.compile(r"[^\w\s]")
 # katakana counts as a word, as word processors count them (a 250-character Japanese post is not
 # the "6 words" its spaces make). Korean spaces its words; Thai's few spaces undercount it.
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"  # ideographs (migration 0014 lists them too)
-_UNSPACED = re.compile(f"[\u3040-\u30ff{_HAN}]")  # kana and Han
+UNSPACED = re.compile(f"[\u3040-\u30ff{_HAN}]")  # kana and Han
 
 
 def spaced(text: str) -> str:
     """The text with each Chinese or Japanese character standing alone, for counting words."""
-    return _UNSPACED.sub(r" \g<0> ", text) if not text.isascii() else text
+    return UNSPACED.sub(r" \g<0> ", text) if not text.isascii() else text
 
 
 _HAN_RUN = re.compile(f"[{_HAN}]+")
@@ -256,7 +256,7 @@ def unspaced_terms(text: str) -> tuple[str, list[str], list[str]]:
     overlapping pairs of a longer Han run (Chinese is written in long runs: 统计, 计局 - the bigrams
     search engines index these languages by; some are no word). Hiragana, mostly Japanese
     grammar, and lone characters give none."""
-    if text.isascii() or not _UNSPACED.search(text):
+    if text.isascii() or not UNSPACED.search(text):
         return text, [], []
     words, pairs = _KATAKANA_RUN.findall(text), []
     for run in _HAN_RUN.findall(text):
@@ -264,7 +264,7 @@ def unspaced_terms(text: str) -> tuple[str, list[str], list[str]]:
             words.append(run)
         elif len(run) > HAN_WORD:
             pairs += [run[i : i + 2] for i in range(len(run) - 1)]
-    return _UNSPACED.sub(" ", text), words, pairs
+    return UNSPACED.sub(" ", text), words, pairs
 
 
 def normalize_for_match(text: str) -> str:

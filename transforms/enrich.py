@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import regex
 
-from transforms.clean import spaced, unspaced_terms
+from transforms.clean import UNSPACED, spaced, unspaced_terms
 from transforms.dates import MONTH, WEEKDAY, find_dates
 from transforms.gazetteer import SMALL_TOWN, Gazetteer, gazetteer, is_name
 from transforms.records import DateMention, Entity, PlaceMention
@@ -157,6 +157,16 @@ def _stop_words(language: str) -> frozenset[str]:
         return frozenset(spacy.util.get_lang_class(language).Defaults.stop_words)
     except Exception:  # a language spaCy has no stop list for: IDF alone damps its function words
         return frozenset()
+
+
+_MARK = regex.compile(r"\p{L}\p{M}")  # a mark on a letter (a vowel sign), not on a symbol (emoji U+FE0F)
+
+
+def retokenised(terms: Counter[str]) -> bool:
+    """Whether term scheme 3 reads these words (`content_terms`) otherwise than scheme 2 did: one
+    has Chinese or Japanese script or a letter with a combining mark (scheme 2 had clauses and
+    broken words there). Such an article's stored keywords are ranked again at the recount."""
+    return any(not t.isascii() and (UNSPACED.search(t) or _MARK.search(t)) for t in terms)
 
 
 def content_terms(text: str, language: str | None) -> Counter[str]:

@@ -85,6 +85,13 @@ def revise_stored(article: StoredArticle, learned: set[int], history: enrich.His
     )
 
 
+def keywords_again(article: StoredArticle, history: enrich.History) -> list[str]:
+    """The stored article's keywords ranked again on its unchanged text (a changed tokeniser, new
+    counts in `history`), as `enrich.finish` ranks a new article's."""
+    found = enrich.resolve_places(article.entities, gazetteer())
+    return enrich.stored_keywords(article.text, article.language, article.entities, found, history)
+
+
 def _moved(entity: Entity, moves: list[tuple[int, int, int]]) -> Entity | None:
     """The entity at its place in the new text, or None when its span touches a cut line."""
     start, end = _position(entity.start_char, moves), _position(entity.end_char, moves)

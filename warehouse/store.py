@@ -406,11 +406,7 @@ def _reclean(conn: duckdb.DuckDBPyConnection, numbers: list[int]) -> int:
                             f"({', '.join(map(str, numbers))})").fetchall())
     rows = conn.execute(f"SELECT article_id, url, feed_url, text, language, published_at FROM articles"
                         f" WHERE article_id IN {_literals(sorted(ids))}").fetchall()
-    entities: dict[str, list[Entity]] = {}
-    for aid, name, label, start, end in conn.execute(
-            f"SELECT article_id, name, label, start_char, end_char FROM entities WHERE article_id IN {_literals(sorted(ids))}"
-            " ORDER BY article_id, start_char").fetchall():
-        entities.setdefault(aid, []).append(Entity(name, label, start, end))
+    entities = _stored_entities(conn, sorted(ids))
     sources = {r[0]: boilerplate.source_of_urls(r[1], r[2]) for r in rows}
     lines = {r[0]: boilerplate.text_fingerprints(r[3]) for r in rows}
     counts = source_line_counts(conn, sorted({(sources[aid], fp) for aid, fps in lines.items() for fp in fps}))
@@ -551,26 +547,72 @@ def rebuild_band_keys(conn: duckdb.DuckDBPyConnection, version: int, keys_for, c
     return _rebuild_index(conn, "article_bands", version, refill)
 
 
-def rebuild_term_df(conn: duckdb.DuckDBPyConnection, version: int, terms_for, chunk: int = 5000) -> int:
+def rebuild_term_df(conn: duckdb.DuckDBPyConnection, version: int, terms_for, chunk: int = 5000,
+                    rerank=None) -> tuple[int, int]:
     """Recount every stored article's content words with `terms_for(text, language)` (a warehouse
     older than the table, or a changed tokeniser): one pass over the stored text, counted in
-    memory and written once."""
+    memory and written once. The stored articles whose words `rerank(terms)` says the change
+    reads differently have their keywords ranked again on the new counts (same transaction).
+    Returns (articles counted, articles whose keywords changed)."""
+    reranked = 0
+
     def refill() -> int:
+        nonlocal reranked
         counts: Counter[str] = Counter()
-        stored = conn.execute("SELECT text, language FROM articles")
-        articles = 0
+        stored = conn.execute("SELECT article_id, text, language FROM articles")
+        articles, retokenised = 0, []
         while rows := stored.fetchmany(chunk):
             articles += len(rows)
-            for text, language in rows:
-                counts.update(terms_for(text, language).keys())  # each distinct word once an article
+            for article_id, text, language in rows:
+                terms = terms_for(text, language)
+                counts.update(terms.keys())  # each distinct word once an article
+                if rerank is not None and rerank(terms):
+                    retokenised.append(article_id)
         conn.execute("DELETE FROM term_df")
         conn.register("rebuilt", pa.table({"term": pa.array(list(counts), pa.string()),
                                            "articles": pa.array(list(counts.values()), pa.int32())}))
         conn.execute("INSERT INTO term_df BY NAME SELECT term, articles FROM rebuilt")
         conn.unregister("rebuilt")
+        reranked = _rerank_keywords(conn, retokenised)  # a retried transaction counts again
         return articles
 
-    return _rebuild_index(conn, "term_df", version, refill)
+    return _rebuild_index(conn, "term_df", version, refill), reranked
+
+
+def _stored_entities(conn: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, list[Entity]]:
+    """The stored articles' entities, in text order."""
+    entities: dict[str, list[Entity]] = {}
+    for aid, name, label, start, end in conn.execute(
+            f"SELECT article_id, name, label, start_char, end_char FROM entities WHERE article_id IN {_literals(ids)}"
+            " ORDER BY article_id, start_char").fetchall():
+        entities.setdefault(aid, []).append(Entity(name, label, start, end))
+    return entities
+
+
+def _rerank_keywords(conn: duckdb.DuckDBPyConnection, ids: list[str], chunk: int = 1000) -> int:
+    """Rank the stored articles' keywords again on their text, by the warehouse's (just recounted)
+    statistics, as `enrich.finish` ranks a new article's; a changed row is stamped revised_at.
+    Returns how many changed."""
+    changed = 0
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        rows = conn.execute(f"SELECT article_id, text, language, published_at, keywords FROM articles"
+                            f" WHERE article_id IN {_literals(part)}").fetchall()
+        entities = _stored_entities(conn, part)
+        history = enrichment_history(conn, {t for r in rows for t in content_terms(r[1], r[2])},
+                                     {e.name for es in entities.values() for e in es}, organisations=False)
+        ranked = {aid: keywords for aid, text, language, published, old in rows if (keywords := revise.keywords_again(
+            revise.StoredArticle(aid, text, language, published, entities.get(aid, [])), history)) != list(old or [])}
+        if ranked:
+            conn.register("reranked", pa.table({"article_id": pa.array(list(ranked), pa.string()),
+                                                "keywords": pa.array(list(ranked.values()), pa.list_(pa.string()))}))
+            try:
+                conn.execute("""UPDATE articles SET keywords = r.keywords, revised_at = current_timestamp
+                                FROM reranked r WHERE articles.article_id = r.article_id""")
+            finally:
+                conn.unregister("reranked")
+        changed += len(ranked)
+    return changed
 
 
 def reclean_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int = 5000) -> tuple[int, int]:
