@@ -183,3 +183,25 @@ def test_a_utf8_page_with_stray_windows_1252_bytes_keeps_its_utf8_and_reads_the_
     raw = raw.replace("wählen".encode(), "w\xe4hlen".encode("cp1252"))  # one word saved by an old editor
     extracted = extract_article(raw, content_type="text/html")
     assert "Mitgefühl wählen" in extracted.text and "\ufffd" not in extracted.text
+
+
+def test_unlabelled_windows_1252_pages_are_not_guessed_into_another_latin_charset() -> None:
+    """The labelled pages' article text (shared/data/extraction), saved in windows-1252 with no
+    label anywhere: every one reads back as written (a guess of cp852 had turned German into DOS
+    Central European), while the legacy charsets of other scripts are still guessed (tests above)."""
+    from bench.extraction import load_gold
+    from tests.conftest import shared_data
+    from transforms.extract import decode_text
+
+    shared_data("extraction")
+    pages = 0
+    for _, gold in load_gold():
+        text = "\n".join(gold["with"])
+        try:
+            raw = text.encode("cp1252")
+        except UnicodeEncodeError:
+            continue
+        if not raw.isascii():
+            pages += 1
+            assert decode_text(raw) == text, gold["file"]
+    assert pages > 150
