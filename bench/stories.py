@@ -9,7 +9,7 @@ import random
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from itertools import combinations
 from pathlib import Path
@@ -96,12 +96,70 @@ def main() -> dict:
     print(f"  held-out at the pipeline's {stories.THRESHOLD:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
     (p, r, f), t = result["held_out_hindsight_best"]
     print(f"  held-out best in hindsight ({t:.2f}): F1 {f:.3f}; {result['seconds']:.1f}s")
+    if FEEDS.exists():
+        news = news_summaries()
+        labelled = news_events()
+        print(f"stories of the real news feeds' summaries ({len(news)} articles, "
+              f"{sum(d.article_id in labelled for d in news)} in {len(set(labelled.values()))} labelled events):")
+        for titles in (True, False):
+            p, r, f = score_news(news, titles=titles)
+            result[f"news_{'titles' if titles else 'no_titles'}"] = (p, r, f)
+            print(f"  at {stories.THRESHOLD:.2f}, {'title and text' if titles else 'text only     '}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
     joined, pages = unrelated_pages_joined(extracted_pages())
     result["unrelated_pages_joined"] = joined
     print("unrelated pages (shared/data/extraction) dated one day, in a story with another page:")
     for language in sorted(pages, key=lambda lang: -pages[lang]):
         print(f"  {language}: {joined.get(language, 0)} of {pages[language]}")
     return result
+
+
+FEEDS = DATA.parent.parent / "feeds" / "real"
+NEWS_EVENTS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "stories" / "news-events.json"
+
+
+def news_summaries(feeds: Path = FEEDS) -> list[stories.StoryDoc]:
+    """The articles of the real feeds' news outlets (BBC, NPR, DW, Al Jazeera, ...: the corpus's
+    `news_outlet` feeds) as a run stores them when their pages cannot be fetched: the feed's own
+    content or summary (mostly one or two sentences), cleaned, with its title, date, language and
+    entities, each URL once and exact copies left out (a run stores them as copies)."""
+    from transforms import dedup, feeds as feed_parsing
+    from transforms.articles import build_article
+    from transforms.records import Article
+
+    found: dict[str, Article] = {}
+    hashes: set[str] = set()
+    for line in (feeds / "index.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        if not item["news_outlet"]:
+            continue
+        parsed = feed_parsing.parse_feed((feeds / item["file"]).read_bytes(), feed_url=item["url"])
+        for entry in parsed.entries:
+            article = build_article(entry, None)
+            if isinstance(article, Article) and article.article_id not in found:
+                if (digest := dedup.content_hash(article.text)) not in hashes:
+                    hashes.add(digest)
+                    found[article.article_id] = article
+    articles = sorted(found.values(), key=lambda a: (a.published_at or DAY, a.article_id))
+    extra = enrich.enrich_texts([a.text for a in articles], [a.published_at for a in articles])
+    return [stories.StoryDoc(a.url, a.text, a.published_at or DAY, frozenset(e.name for e in x.entities),
+                             language=x.language, title=a.title) for a, x in zip(articles, extra)]
+
+
+def news_events(path: Path = NEWS_EVENTS) -> dict[str, str]:
+    """url -> event, for the news summaries that report an event with another one (hand-labelled:
+    same happening, same days; every other article is an event of its own)."""
+    return {url: event for event, urls in json.loads(path.read_text(encoding="utf-8")).items() for url in urls}
+
+
+def score_news(docs: list[stories.StoryDoc], threshold: float = stories.THRESHOLD, *,
+               titles: bool = True) -> tuple[float, float, float]:
+    """Pairwise precision, recall, F1 of the pipeline's assignment of the news summaries, all in
+    one batch in published order (as one run stores them), against `news_events`."""
+    events = news_events()
+    if not titles:
+        docs = [replace(d, title=None) for d in docs]
+    assigned = stories.assign_stories(docs, [], threshold=threshold)
+    return pairwise({d.article_id: events.get(d.article_id, d.article_id) for d in docs}, assigned)
 
 
 def extracted_pages(every: int = 1) -> list[tuple[str, str, str | None]]:

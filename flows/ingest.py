@@ -295,13 +295,13 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
 
     def count_terms() -> None:
         for article in articles:
-            article.story_terms = stories.story_terms(article.text, article.language)
+            article.story_terms = stories.story_terms(article.text, article.language, article.title)
 
     def story_docs() -> list[stories.StoryDoc]:
         # an article that takes a stored original's place takes its story too, as a copy would
         return [stories.StoryDoc(a.article_id, a.text, d, frozenset(e.name for e in a.entities),
                                  duplicate_of=a.duplicate_of or a.supersedes, terms=a.story_terms,
-                                 language=a.language)
+                                 language=a.language, title=a.title)
                 for a, d in zip(articles, dates)]
 
     def history(conn):

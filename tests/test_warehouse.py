@@ -360,15 +360,16 @@ def test_story_terms_of_the_first_scheme_are_kept_for_english_and_recounted_for_
 
     texts = {"en": "The river road closed after the flooding", None: "Flooding closed the river road",
              "pt": "A estrada do rio foi fechada para obras depois das cheias"}
-    batch = [article(i, text=t, language=lang, story_id="s1", story_terms=story_terms(t, lang))
+    batch = [article(i, text=t, language=lang, story_id="s1", story_terms=story_terms(t, lang), title=None)
              for i, (lang, t) in enumerate(texts.items())]
     with wdb.connect(db) as conn:
         wdb.migrate(conn)
         store.load_batch(conn, batch, [], [], now=NOW)
         # the warehouse as scheme 1 left it, before migration 0012
         conn.execute("UPDATE story_terms SET scheme = 1")
-        conn.execute("DELETE FROM schema_migrations WHERE version IN (12, 14)")
-        assert wdb.migrate(conn) == ["0012_story_terms_language.sql", "0014_story_terms_unspaced.sql"]
+        conn.execute("DELETE FROM schema_migrations WHERE version IN (12, 14, 15)")
+        assert wdb.migrate(conn) == ["0012_story_terms_language.sql", "0014_story_terms_unspaced.sql",
+                                     "0015_story_terms_title.sql"]
         assert conn.execute("SELECT article_id, scheme FROM story_terms ORDER BY 1").fetchall() == [
             ("id0", TERMS_SCHEME), ("id1", TERMS_SCHEME)]
         members = store.story_members(conn, NOW, NOW)
@@ -385,20 +386,46 @@ def test_story_terms_of_chinese_japanese_and_marked_scripts_are_recounted_as_wor
 
     texts = {"en": "The river road closed after the flooding", "ja": "東京都は新たに感染を確認したと発表した。",
              "zh": "国家统计局公布的数据显示居民消费价格同比上涨", "hi": "हिन्दी समाचार भारत सरकार"}
-    batch = [article(i, text=t, language=lang, story_id="s1", story_terms=story_terms(t, lang))
+    batch = [article(i, text=t, language=lang, story_id="s1", story_terms=story_terms(t, lang), title=None)
              for i, (lang, t) in enumerate(texts.items())]
     with wdb.connect(db) as conn:
         wdb.migrate(conn)
         store.load_batch(conn, batch, [], [], now=NOW)
         conn.execute("UPDATE story_terms SET scheme = 2")  # as scheme 2 left them, before migration 0014
-        conn.execute("DELETE FROM schema_migrations WHERE version = 14")
-        assert wdb.migrate(conn) == ["0014_story_terms_unspaced.sql"]
+        conn.execute("DELETE FROM schema_migrations WHERE version IN (14, 15)")
+        assert wdb.migrate(conn) == ["0014_story_terms_unspaced.sql", "0015_story_terms_title.sql"]
         assert conn.execute("SELECT article_id, scheme FROM story_terms ORDER BY 1").fetchall() == [("id0", TERMS_SCHEME)]
         members = store.story_members(conn, NOW, NOW)
     rows = {d.article_id: set(t) for d, t in zip(members.docs, members.terms.to_pylist())}
     assert {"東京都", "感染", "確認", "発表"} <= rows["id1"] and not any(len(t) > 4 for t in rows["id1"])
     assert {"统计", "数据", "消费", "价格", "上涨"} <= rows["id2"] and rows["id0"] == {"river", "road", "closed", "flooding"}
     assert rows["id3"] == {"हिन्दी", "समाचार", "भारत", "सरकार"}  # scheme 2: "सरक" and nothing else
+
+
+def test_story_terms_of_titled_articles_are_recounted_with_their_title_and_others_kept(db) -> None:
+    """Scheme 4 counts the title's words with the text's and folds accents on Latin letters.
+    Migration 0015 re-marks the rows of articles with neither (their counts are the same) and drops
+    the others, which are then counted from their title and text while they are candidate members."""
+    from transforms.stories import TERMS_SCHEME, story_terms
+
+    text = "Congress voted on Tuesday to remove the interim president"
+    titles = {0: None, 1: "  ", 2: "Peru ousts Jerí over corruption probe", 3: None}
+    texts = {3: "Congress voted on Tuesday to remove José Jerí"}
+    batch = [article(i, text=texts.get(i, text), story_id="s1", story_terms=story_terms(texts.get(i, text)), title=title)
+             for i, title in titles.items()]
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+        store.load_batch(conn, batch, [], [], now=NOW)
+        conn.execute("UPDATE story_terms SET scheme = 3")  # as scheme 3 left them, before migration 0015
+        conn.execute("DELETE FROM schema_migrations WHERE version = 15")
+        assert wdb.migrate(conn) == ["0015_story_terms_title.sql"]
+        assert conn.execute("SELECT article_id, scheme FROM story_terms ORDER BY 1").fetchall() == [
+            ("id0", TERMS_SCHEME), ("id1", TERMS_SCHEME)]
+        members = store.story_members(conn, NOW, NOW)
+    rows = {d.article_id: set(t) for d, t in zip(members.docs, members.terms.to_pylist())}
+    assert rows["id0"] == rows["id1"] == {"congress", "voted", "tuesday", "remove", "interim", "president"}
+    assert rows["id2"] == rows["id0"] | {"peru", "ousts", "jeri", "corruption", "probe"}
+    assert rows["id3"] == {"congress", "voted", "tuesday", "remove", "jose", "jeri"}  # scheme 3: "josé", "jerí"
 
 
 def test_a_line_learned_by_a_load_is_cut_from_the_stored_articles_that_carried_it(db) -> None:

@@ -23,6 +23,7 @@ class StoredArticle:
     language: str | None
     published_at: datetime | None
     entities: list[Entity]
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ def revise_stored(article: StoredArticle, learned: set[int], history: enrich.His
         keywords=enrich.stored_keywords(text, article.language, entities, found, history),
         word_count=enrich.count_words(text),
         content_hash=dedup.content_hash(text),
-        story_terms=stories.story_terms(text, article.language),
+        story_terms=stories.story_terms(text, article.language, article.title),
         band_keys=sorted(set(dedup.band_keys_for([text])[0])),
         terms_gone=frozenset(old_terms.keys() - new_terms.keys()),
         names_gone=frozenset({(e.name, e.label) for e in article.entities} - {(e.name, e.label) for e in entities}),

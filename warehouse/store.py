@@ -164,8 +164,8 @@ def story_members(conn: duckdb.DuckDBPyConnection, start: datetime, end: datetim
     if not missing.size:
         return members
     # stored before term counts were kept (or under another scheme): count them from their text
-    stored_text = {aid: {"text": text, "language": language} for aid, text, language in conn.execute(
-        "SELECT article_id, text, language FROM articles WHERE article_id IN "
+    stored_text = {aid: {"text": text, "language": language, "title": title} for aid, text, language, title in conn.execute(
+        "SELECT article_id, text, language, title FROM articles WHERE article_id IN "
         + _literals([docs[i].article_id for i in missing])).fetchall()}
     counted = Members.of([replace(docs[i], **stored_text[docs[i].article_id]) for i in missing])
     where = np.concatenate([np.flatnonzero(stored), missing])  # each row's place in the query's order
@@ -404,7 +404,7 @@ def _reclean(conn: duckdb.DuckDBPyConnection, numbers: list[int]) -> int:
     warehouse-wide counts (term_df, entity_names) lose what only the cut lines had. Stamps revised_at."""
     ids = dict(conn.execute(f"SELECT article_id, article_no FROM article_numbers WHERE article_no IN "
                             f"({', '.join(map(str, numbers))})").fetchall())
-    rows = conn.execute(f"SELECT article_id, url, feed_url, text, language, published_at FROM articles"
+    rows = conn.execute(f"SELECT article_id, url, feed_url, text, language, published_at, title FROM articles"
                         f" WHERE article_id IN {_literals(sorted(ids))}").fetchall()
     entities = _stored_entities(conn, sorted(ids))
     sources = {r[0]: boilerplate.source_of_urls(r[1], r[2]) for r in rows}
@@ -416,8 +416,8 @@ def _reclean(conn: duckdb.DuckDBPyConnection, numbers: list[int]) -> int:
     # keywords are ranked again, by the warehouse's counts of the words and names the texts hold
     history = enrichment_history(conn, {t for r in rows for t in content_terms(r[3], r[4])},
                                  {e.name for r in rows for e in entities.get(r[0], [])}, organisations=False)
-    revisions = [revision for aid, _, _, text, language, published in rows if (revision := revise.revise_stored(
-        revise.StoredArticle(aid, text, language, published, entities.get(aid, [])), learned[aid], history))]
+    revisions = [revision for aid, _, _, text, language, published, title in rows if (revision := revise.revise_stored(
+        revise.StoredArticle(aid, text, language, published, entities.get(aid, []), title), learned[aid], history))]
     if not revisions:
         return 0
     changed = _literals([r.article_id for r in revisions])
