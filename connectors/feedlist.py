@@ -16,7 +16,7 @@ from urllib.request import url2pathname
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.fetch import FetchPolicy
-from transforms.stories import THRESHOLD, WINDOW, StoryPolicy
+from transforms.stories import MAX_WINDOW, THRESHOLD, WINDOW, StoryPolicy
 
 SEED_FEEDS = Path(__file__).resolve().parent.parent / "seeds" / "feeds.toml"
 
@@ -67,7 +67,7 @@ class _Fetch(BaseModel):
 class _Stories(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # members are read from the whole window around a batch's dates: a month is the most allowed
-    window_days: float = Field(default=WINDOW / timedelta(days=1), gt=0, le=30)
+    window_days: float = Field(default=WINDOW / timedelta(days=1), gt=0, le=MAX_WINDOW / timedelta(days=1))
     threshold: float = Field(default=THRESHOLD, gt=0, le=1)
 
 

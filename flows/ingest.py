@@ -136,6 +136,12 @@ def prepare_warehouse(target: wdb.Warehouse) -> store.LoadResult:
         counted, reranked = rebuilt
         logger.info("term frequencies rebuilt for %d stored articles (scheme %d); keywords ranked again for %d",
                     counted, enrich.TERM_SCHEME, reranked)
+    # story terms a scheme change dropped: the recent articles' (likely members) are counted once
+    since = datetime.now(timezone.utc) - 2 * stories.MAX_WINDOW
+    recounted = rebuild_stale(target, "story_terms", stories.TERMS_SCHEME, "story terms will be recounted",
+                              lambda conn: store.recount_story_terms(conn, stories.TERMS_SCHEME, stories.story_terms, since))
+    if recounted:
+        logger.info("story terms recounted for %d stored articles (scheme %d)", recounted, stories.TERMS_SCHEME)
     # stored articles may carry lines their sources learned after them: clean them once
     read, cleaned = rebuild_stale(target, "source_lines", boilerplate.LINES_SCHEME,
                                   "stored articles will be cleaned of learned lines",

@@ -428,6 +428,29 @@ def test_story_terms_of_titled_articles_are_recounted_with_their_title_and_other
     assert rows["id3"] == {"congress", "voted", "tuesday", "remove", "jose", "jeri"}  # scheme 3: "josé", "jerí"
 
 
+def test_story_terms_a_scheme_change_dropped_are_recounted_once_for_recent_originals(db) -> None:
+    """After migration 0015 the titled articles have no story terms: the next run counts those of
+    the originals dated within two of the longest windows, so members are not tokenised run after
+    run; older articles and copies are left (counted from text if ever members)."""
+    from transforms.stories import MAX_WINDOW, TERMS_SCHEME, story_terms
+
+    old = NOW - 3 * MAX_WINDOW
+    batch = [article(0, text="Congress voted to remove the interim president", title="Peru ousts Jerí"),
+             article(1, text="Congress voted to remove the interim president", title="Peru ousts Jerí", duplicate_of="id0"),
+             article(2, text="The river road closed after the flooding", title="Floods", published_at=old)]
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+        store.load_batch(conn, batch, [], [], now=NOW)
+        conn.execute("DELETE FROM story_terms")
+        assert store.recount_story_terms(conn, TERMS_SCHEME, story_terms, NOW - 2 * MAX_WINDOW) == 1
+        assert store.index_version(conn, "story_terms") == TERMS_SCHEME
+        rows = conn.execute("SELECT article_id, scheme, terms FROM story_terms").fetchall()
+        members = store.story_members(conn, old, NOW)
+    assert rows == [("id0", TERMS_SCHEME, "peru ousts jeri congress voted remove interim president")]
+    counted = {d.article_id: set(t) for d, t in zip(members.docs, members.terms.to_pylist())}
+    assert counted["id2"] == {"floods", "river", "road", "closed", "flooding"}  # from its text, not stored
+
+
 def test_a_line_learned_by_a_load_is_cut_from_the_stored_articles_that_carried_it(db) -> None:
     learned_line_cleans_earlier_articles(str(db))
 

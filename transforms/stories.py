@@ -29,6 +29,7 @@ from transforms.clean import unspaced_terms
 from transforms.enrich import stop_words
 
 WINDOW = timedelta(days=3)
+MAX_WINDOW = timedelta(days=30)  # the longest window a feed list may set
 THRESHOLD = 0.16  # chosen on half of ECB+'s topics (bench/stories.py); the other half reports the score
 ENTITY_WEIGHT = 0.30
 ENTITY_GATE = 0.10  # below this cosine the entity overlap counts in proportion (ECB+ unchanged up to 0.10)

@@ -579,6 +579,31 @@ def rebuild_term_df(conn: duckdb.DuckDBPyConnection, version: int, terms_for, ch
     return _rebuild_index(conn, "term_df", version, refill), reranked
 
 
+def recount_story_terms(conn: duckdb.DuckDBPyConnection, version: int, terms_for, since: datetime,
+                        chunk: int = 2000) -> int:
+    """Count again, with `terms_for(text, language, title)`, the story terms of the stored originals
+    dated `since` or later that have none of scheme `version` (a scheme change dropped them), so
+    that the next batches read their members' counts rather than tokenise them run after run.
+    Older ones, rarely members, are still counted from their text when they are. Returns how many."""
+    def refill() -> int:
+        ids = [r[0] for r in conn.execute("""
+            SELECT article_id FROM articles a
+            WHERE duplicate_of IS NULL AND coalesce(published_at, ingested_at) >= ?
+              AND NOT EXISTS (SELECT 1 FROM story_terms s WHERE s.article_id = a.article_id AND s.scheme = ?)
+            ORDER BY article_id""", [since, version]).fetchall()]
+        for start in range(0, len(ids), chunk):
+            rows = conn.execute("SELECT article_id, coalesce(published_at, ingested_at), text, language, title"
+                                f" FROM articles WHERE article_id IN {_literals(ids[start : start + chunk])}").fetchall()
+            conn.register("recounted", _table(_STORY_TERMS_SCHEMA, [
+                (aid, when, version, *as_strings(terms_for(text, language, title))) for aid, when, text, language, title in rows]))
+            conn.execute("DELETE FROM story_terms WHERE article_id IN (SELECT article_id FROM recounted)")
+            conn.execute("INSERT INTO story_terms BY NAME SELECT * FROM recounted")
+            conn.unregister("recounted")
+        return len(ids)
+
+    return _rebuild_index(conn, "story_terms", version, refill)
+
+
 def _stored_entities(conn: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, list[Entity]]:
     """The stored articles' entities, in text order."""
     entities: dict[str, list[Entity]] = {}
