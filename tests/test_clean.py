@@ -36,6 +36,13 @@ def test_noise_line_is_removed_and_body_kept(noise: str, rule: str) -> None:
     assert [r.rule for r in cleaned.removals] == [rule]
 
 
+def test_a_line_that_opens_like_a_dateline_but_gives_no_date_is_kept() -> None:
+    # hard-wrapped feed HTML had split "... which i've certified and\npublished to the keyserver network."
+    for line in ("published to the keyserver network.", "Published Date", "Posted as a reply"):
+        text = f"{BODY}\n{line}\nThe vote is expected next week, the council said on Friday."
+        assert clean_text(text).text == text
+
+
 def test_quoted_interstitial_words_in_a_sentence_are_kept() -> None:
     text = 'The minister told reporters to "please wait" for the inquiry.\nHe said: No script was agreed.\n' + BODY
     assert clean_text(text).text == text
@@ -68,6 +75,15 @@ def test_headline_repeated_and_crumbs_before_it_removed() -> None:
     cleaned = clean_text(text, title="Council passes budget")
     assert cleaned.text == BODY
     assert [r.rule for r in cleaned.removals] == ["crumb", "headline", "headline"]
+
+
+def test_a_section_heading_that_reads_as_the_title_stays_below_the_first_paragraph() -> None:
+    # a post titled "My Shed" has a section "My Shed" after its opening paragraph and "I <3 CodePen"
+    text = ("More often than not I open a new CodePen at least 20-30 times a day. I don't keep count.\n"
+            "I <3 CodePen\nIf I need to thrash out how to code something I jump straight into CodePen.\n"
+            "My Shed\nIt's become my digital shed, where I go to tinker with code.")
+    cleaned = clean_text(text, title="My Shed")
+    assert cleaned.text == text and cleaned.removals == []
 
 
 def test_without_a_title_a_headline_printed_twice_is_the_headline() -> None:

@@ -205,3 +205,21 @@ def test_unlabelled_windows_1252_pages_are_not_guessed_into_another_latin_charse
             pages += 1
             assert decode_text(raw) == text, gold["file"]
     assert pages > 150
+
+
+def test_hard_wrapped_paragraphs_are_one_line_each_and_preformatted_text_keeps_its_lines() -> None:
+    """Source line breaks inside a paragraph are spaces, as a browser shows them: trafilatura kept
+    those after an inline element (a link, <code>), and a hard-wrapped post came out as broken
+    lines (one of them then read as a dateline: "published to the keyserver network.")."""
+    fragment = ("<p><code>jrollins</code> and i recently did cleanup work on\n<a href='http://x.org/d'>debirf</a>,"
+                " with the result\nthat debirf 0.30 can now build all the\nexample profiles.</p>\n"
+                "<pre>make build\nmake test</pre>\n<p>The checksums are signed by the key i have certified and\n"
+                "published to the keyserver network.<br>Verify them first.</p>")
+    assert html_to_text(fragment).split("\n") == [
+        "jrollins and i recently did cleanup work on debirf, with the result that debirf 0.30 can now build all "
+        "the example profiles.", "make build", "make test",
+        "The checksums are signed by the key i have certified and published to the keyserver network.",
+        "Verify them first."]
+    page = f"<html><body><article><h1>Auto-built images</h1>{fragment * 3}</article></body></html>".encode()
+    extracted = extract_article(page, content_type="text/html")
+    assert "with the result that debirf" in extracted.text and "make build\nmake test" in extracted.text

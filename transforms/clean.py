@@ -399,7 +399,7 @@ def _drop_line_noise(c: _Cleaner) -> None:
         elif words <= 12 and bylines <= MAX_BYLINES and (m := _BYLINE.match(line)):
             c.meta.setdefault("author", m.group("who").strip(" ,"))
             c.drop(i, "byline")
-        elif words <= 12 and _DATELINE.match(line):
+        elif words <= 12 and _DATELINE.match(line) and any(ch.isdigit() for ch in line):  # a date has a number
             c.drop(i, "dateline")
         elif words <= 20 and (((m := _PHOTO_CREDIT.match(line)) and not _config_line(line) and not looks_like_code(line))
                               or (m := _CREDIT_ONLY.match(line))
@@ -447,6 +447,9 @@ def _drop_headline(c: _Cleaner, title: str | None) -> str | None:
     zone = min(HEAD_ZONE, len(c.lines))
     target = normalize_for_match(title) if title else None
     hits = [i for i in range(zone) if target and normalize_for_match(c.lines[i]) == target]
+    # below a paragraph of the article's own, a line that reads as the title is a section heading
+    # ("My Shed" in a post titled "My Shed"): the headline stands above the text, under its crumbs
+    hits = [i for i in hits if all(_is_short_label(line) or normalize_for_match(line) == target for line in c.lines[:i])]
     if not hits and not title:
         # A line the page prints twice in a row (page heading, article heading) above the first
         # paragraph, with only short labels (site name, section) before it, is the headline.

@@ -181,13 +181,45 @@ def _page_hints(content: bytes | str) -> tuple[str | None, str | None]:
     return _standfirst(tree), _article_body(tree)
 
 
+# Elements whose text is prose: a line break in their source is a space (as a browser shows it),
+# not a paragraph break. trafilatura keeps the breaks of the text that follows an inline element
+# (a link, <code>) inside a paragraph, so hard-wrapped HTML came out as broken lines.
+_PROSE = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "figcaption", "caption", "th", "td", "blockquote")
+_KEEP_BREAKS = frozenset({"pre", "textarea", "script", "style"})
+_WRAP = re.compile(r"[ \t\r\f\v]*\n\s*")
+
+
+def _unwrap_prose(tree: lxml_html.HtmlElement) -> None:
+    """Turn the source's line breaks inside prose elements into spaces, in place; preformatted
+    text keeps them, and <br> still breaks a line."""
+    for element in tree.iter(_PROSE):
+        if any(a.tag in _KEEP_BREAKS for a in element.iterancestors()):
+            continue
+        stack = [element]
+        while stack:
+            node = stack.pop()
+            if node.tag in _KEEP_BREAKS:
+                continue
+            if node.text and "\n" in node.text:
+                node.text = _WRAP.sub(" ", node.text)
+            for child in node:
+                if child.tail and "\n" in child.tail:
+                    child.tail = _WRAP.sub(" ", child.tail)
+                if isinstance(child.tag, str):
+                    stack.append(child)
+
+
 def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted | None:
     """trafilatura with comments off, and two things it misses: the page's own standfirst (put
     first when the text lacks it) and, when trafilatura finds under a third of it, the page's
     schema.org articleBody in place of its text. None when there is no article."""
     try:
+        tree = trafilatura.utils.load_html(content)  # parsed as trafilatura parses it
+        if tree is not None:
+            _unwrap_prose(tree)
         doc = trafilatura.bare_extraction(
-            content, url=url, include_comments=False, with_metadata=True, include_tables=True
+            tree if tree is not None else content, url=url, include_comments=False, with_metadata=True,
+            include_tables=True
         )
     except (ValueError, RecursionError, etree.LxmlError):  # malformed or hostile markup
         return None
