@@ -76,8 +76,10 @@ def reference_assign(batch: list[StoryDoc], members: list[StoryDoc], known: dict
             for story_id, group in groups.items():
                 active = [m for m in group if abs(m.published_at - doc.published_at) <= window]
                 if active:
-                    recent = active[-st.MAX_MEMBERS:]
-                    score = sum(pair(doc, m) for m in recent) / len(recent)
+                    recent = [pair(doc, m) for m in active[-st.MAX_MEMBERS:]]
+                    best_ones = sorted(recent, reverse=True)[:st.TOP_MEMBERS]
+                    score = (st.TOP_SHARE * sum(best_ones) / len(best_ones)
+                             + (1 - st.TOP_SHARE) * sum(recent) / len(recent))
                     if score >= best:
                         story, best = story_id, score
         story = story or doc.article_id
