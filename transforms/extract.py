@@ -184,29 +184,27 @@ def _page_hints(content: bytes | str) -> tuple[str | None, str | None]:
 # Elements whose text is prose: a line break in their source is a space (as a browser shows it),
 # not a paragraph break. trafilatura keeps the breaks of the text that follows an inline element
 # (a link, <code>) inside a paragraph, so hard-wrapped HTML came out as broken lines.
-_PROSE = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "figcaption", "caption", "th", "td", "blockquote")
+_PROSE = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "figcaption", "caption", "th", "td",
+                    "blockquote"})
 _KEEP_BREAKS = frozenset({"pre", "textarea", "script", "style"})
 _WRAP = re.compile(r"[ \t\r\f\v]*\n\s*")
 
 
 def _unwrap_prose(tree: lxml_html.HtmlElement) -> None:
     """Turn the source's line breaks inside prose elements into spaces, in place; preformatted
-    text keeps them, and <br> still breaks a line."""
-    for element in tree.iter(_PROSE):
-        if any(a.tag in _KEEP_BREAKS for a in element.iterancestors()):
+    text keeps them, and <br> still breaks a line. One pass over the tree."""
+    stack = [(tree, False)]
+    while stack:
+        node, prose = stack.pop()
+        if not isinstance(node.tag, str) or node.tag in _KEEP_BREAKS:
             continue
-        stack = [element]
-        while stack:
-            node = stack.pop()
-            if node.tag in _KEEP_BREAKS:
-                continue
-            if node.text and "\n" in node.text:
-                node.text = _WRAP.sub(" ", node.text)
-            for child in node:
-                if child.tail and "\n" in child.tail:
-                    child.tail = _WRAP.sub(" ", child.tail)
-                if isinstance(child.tag, str):
-                    stack.append(child)
+        prose = prose or node.tag in _PROSE
+        if prose and node.text and "\n" in node.text:
+            node.text = _WRAP.sub(" ", node.text)
+        for child in node:
+            if prose and child.tail and "\n" in child.tail:  # text after a child is the node's own
+                child.tail = _WRAP.sub(" ", child.tail)
+            stack.append((child, prose))
 
 
 def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted | None:
