@@ -29,12 +29,15 @@ from transforms.records import Article
 FEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "feeds" / "real"
 
 
-def feed_articles() -> list[Article]:
+def feed_articles(*, news_only: bool = False) -> list[Article]:
     """Every entry's article from its feed text (no page is fetched), in published order; an
-    address stored once, as the load does (one feed lists a status page under one link many times)."""
+    address stored once, as the load does (one feed lists a status page under one link many times).
+    `news_only`: the feeds of news outlets only (the index's `news_outlet`)."""
     found = []
     for line in (FEEDS / "index.jsonl").read_text().splitlines():
         item = json.loads(line)
+        if news_only and not item["news_outlet"]:
+            continue
         for entry in parse_feed((FEEDS / item["file"]).read_bytes(), feed_url=item["url"]).entries:
             result = build_article(entry, None, "offline")
             if isinstance(result, Article) and result.published_at is not None:

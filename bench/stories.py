@@ -117,31 +117,21 @@ FEEDS = DATA.parent.parent / "feeds" / "real"
 NEWS_EVENTS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "stories" / "news-events.json"
 
 
-def news_summaries(feeds: Path = FEEDS) -> list[stories.StoryDoc]:
+def news_summaries() -> list[stories.StoryDoc]:
     """The articles of the real feeds' news outlets (BBC, NPR, DW, Al Jazeera, ...: the corpus's
     `news_outlet` feeds) as a run stores them when their pages cannot be fetched: the feed's own
     content or summary (mostly one or two sentences), cleaned, with its title, date, language and
     entities, each URL once and exact copies left out (a run stores them as copies)."""
-    from transforms import dedup, feeds as feed_parsing
-    from transforms.articles import build_article
-    from transforms.records import Article
+    from bench.learned import feed_articles
+    from transforms import dedup
 
-    found: dict[str, Article] = {}
-    hashes: set[str] = set()
-    for line in (feeds / "index.jsonl").read_text(encoding="utf-8").splitlines():
-        item = json.loads(line)
-        if not item["news_outlet"]:
-            continue
-        parsed = feed_parsing.parse_feed((feeds / item["file"]).read_bytes(), feed_url=item["url"])
-        for entry in parsed.entries:
-            article = build_article(entry, None)
-            if isinstance(article, Article) and article.article_id not in found:
-                if (digest := dedup.content_hash(article.text)) not in hashes:
-                    hashes.add(digest)
-                    found[article.article_id] = article
-    articles = sorted(found.values(), key=lambda a: (a.published_at or DAY, a.article_id))
+    articles, hashes = [], set()
+    for article in feed_articles(news_only=True):  # in published order
+        if (digest := dedup.content_hash(article.text)) not in hashes:
+            hashes.add(digest)
+            articles.append(article)
     extra = enrich.enrich_texts([a.text for a in articles], [a.published_at for a in articles])
-    return [stories.StoryDoc(a.url, a.text, a.published_at or DAY, frozenset(e.name for e in x.entities),
+    return [stories.StoryDoc(a.url, a.text, a.published_at, frozenset(e.name for e in x.entities),
                              language=x.language, title=a.title) for a, x in zip(articles, extra)]
 
 
