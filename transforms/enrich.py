@@ -54,7 +54,7 @@ OVERRIDE_TOWN = 25_000
 # Devanagari, Bengali, Tamil or Thai words fall apart at their vowel signs ("हिन्दी" -> "ह", "न", "द").
 _WORD = regex.compile(r"[\p{L}\p{N}]\p{M}*(?:[\w'’\-]*\w)?")  # a letter or digit first: a lone mark (emoji's U+FE0F) is none
 _CALENDAR = frozenset(MONTH) | frozenset(WEEKDAY) | {"yesterday", "today", "tomorrow"}
-_TERM = regex.compile(r"\p{L}[\p{L}\p{M}]{2,}")  # a letter, then letters and their marks: 3+ in all
+TERM = regex.compile(r"\p{L}[\p{L}\p{M}]{2,}")  # a letter, then letters and their marks: 3+ in all (stories too)
 _NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<![\w'’])\w+n['’]t\b")
 # What carries no language: links, addresses, handles, keys and hashes, numbers.
 _NOT_LANGUAGE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<!\w)[@#]\w+|(?=\S*\d)\S{12,}|\d+")
@@ -178,7 +178,7 @@ def content_terms(text: str, language: str | None) -> Counter[str]:
     if pairs:  # a keyword must be a word: pairs that the language's word list lacks ("份全") go
         known = _unspaced_vocabulary("ja" if language == "ja" else "zh")
         words += [pair for pair in pairs if pair in known]
-    return Counter([t for t in _TERM.findall(text) if t not in stops and t not in _CALENDAR and len(t) <= 40]
+    return Counter([t for t in TERM.findall(text) if t not in stops and t not in _CALENDAR and len(t) <= 40]
                    + [t for t in words if t not in stops])
 
 
@@ -483,7 +483,7 @@ def rank_keywords(terms: Counter[str], entities: list[Entity], idf_terms: dict[s
         lower = key.lower()
         if not _inflections(lower).isdisjoint(covered) or same.get(key, lower) in covered:
             continue
-        words = _TERM.findall(lower)
+        words = TERM.findall(lower)
         if " " in key:  # a name of several words: the single words it holds, chosen before it, give way to it
             inside = {f for w in words for f in _inflections(w)}
             chosen = [c for c in chosen if " " in c or c.lower() not in inside]

@@ -28,7 +28,7 @@ import regex
 from scipy import sparse
 
 from transforms.clean import unspaced_terms
-from transforms.enrich import stop_words
+from transforms.enrich import TERM, stop_words
 
 WINDOW = timedelta(days=3)
 MAX_WINDOW = timedelta(days=30)  # the longest window a feed list may set
@@ -46,7 +46,6 @@ TERMS_SCHEME = 4  # bump when story_terms changes: stored term counts of another
 CHUNK = 128  # batch articles whose similarity rows are materialised at once (CHUNK x members floats)
 PREFETCH = 2  # chunks of products computed ahead, in threads
 _LATIN_MARKS = regex.compile(r"(?<=\p{Latin})\p{Mn}+")  # accents on Latin letters (a vowel sign of Hindi stays)
-_TOKEN = regex.compile(r"\p{L}[\p{L}\p{M}]{2,}")  # a letter, then letters and their marks: 3+ in all (enrich._TERM)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -99,7 +98,7 @@ def story_terms(text: str, language: str | None = None, title: str | None = None
     # NFKC and casefolded, as dedup.normalize_text, but vowel signs and other marks of non-Latin
     # scripts stay in their words
     text, words, pairs = unspaced_terms(_fold_accents(unicodedata.normalize("NFKC", text).casefold()))
-    return Counter([t for t in _TOKEN.findall(text) if t not in stops] + [t for t in words + pairs if t not in stops])
+    return Counter([t for t in TERM.findall(text) if t not in stops] + [t for t in words + pairs if t not in stops])
 
 
 @lru_cache(maxsize=64)
