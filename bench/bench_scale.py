@@ -28,6 +28,7 @@ END = "2025-12-31 12:00:00+00"
 # A stored article's candidate keys: the MinHash bands plus one per paragraph of 12+ words; the 300
 # real pages of shared/data/extraction have 15 such paragraphs on average (median 11, 90th pct 32).
 PAGE_KEYS_PARAGRAPHS = 15
+ARCHIVE = 100  # texts of the second batch dated across the stored year
 
 
 def build(db: Path, n: int) -> float:
@@ -100,10 +101,12 @@ def build(db: Path, n: int) -> float:
     return time.perf_counter() - started
 
 
-def make_batch(db: Path, out: Path) -> None:
-    """900 fresh texts and 100 copies of stored articles (half verbatim, half with a paragraph added)."""
+def make_batch(db: Path, out: Path, archive: int = 0) -> None:
+    """900 fresh texts and 100 copies of stored articles (half verbatim, half with a paragraph added).
+    `archive`: that many of the fresh texts are dated across the stored year instead (a feed added
+    with its archive), so the batch's dates lie weeks apart."""
     import pickle
-    from datetime import datetime, timezone
+    from datetime import datetime, timedelta, timezone
 
     from transforms.records import Article, Entity
     from warehouse import db as wdb
@@ -121,8 +124,9 @@ def make_batch(db: Path, out: Path) -> None:
             text = stored[i][1] + ("" if i % 2 else "\n" + " ".join(rng.choice(vocab) for _ in range(30)))
         else:
             text = "\n".join(" ".join(rng.choice(vocab) for _ in range(30)) for _ in range(5))
+        when = now - timedelta(days=365 * (BATCH - i) / (archive + 1)) if i >= BATCH - archive else now
         article = Article(article_id=f"new{i:06d}", url=f"https://new.example/{i}", feed_url="https://new.example/feed",
-                          title=f"t{i}", text=text, published_at=now, text_source="page")
+                          title=f"t{i}", text=text, published_at=when, text_source="page")
         article.entities = [Entity(f"Entity {rng.randrange(20000)}", "ORG", 0, 5)]
         articles.append(article)
     out.write_bytes(pickle.dumps((articles, now)))
@@ -162,20 +166,22 @@ def main() -> dict:
         build_seconds = build(db, N)
     size_mb = db.stat().st_size / 2**20
     env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
-    batch = folder / "batch.pickle"
-    make_batch(db, batch)
-    runs = []
-    for _ in range(2):  # the first run also warms the OS file cache
-        done = subprocess.run([sys.executable, "-c", CHILD, str(db), str(batch)], capture_output=True, text=True, env=env,
-                              cwd=Path(__file__).resolve().parent.parent)
-        if done.returncode != 0:
-            raise SystemExit(done.stderr[-3000:])
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    result = {"stored": N, "build_seconds": build_seconds, "db_mb": size_mb, "runs": runs}
+    result = {"stored": N, "build_seconds": build_seconds, "db_mb": size_mb, "runs": [], "archive_runs": []}
     print(f"scale: {N:,} stored articles ({size_mb:,.0f} MB, built in {build_seconds:.0f}s); batch of {BATCH}:")
-    for r in runs:
-        print(f"  dedup+stories {r['seconds']:.2f}s, peak RSS {r['peak_rss_mb']:.0f} MB (process before: {r['rss_before_mb']:.0f} MB),"
-              f" copies found {r['copies_found']}/100, joined stories {r['stories_joined']}")
+    # the target's batch (all published the last day), then one with 100 of its texts dated across
+    # the stored year (a feed added with its archive): its stories read the weeks of each date
+    for key, archive, label in (("runs", 0, "dedup+stories"), ("archive_runs", ARCHIVE, f"with {ARCHIVE} archive dates")):
+        batch = folder / f"batch-{archive}.pickle"
+        make_batch(db, batch, archive)
+        for _ in range(2):  # the first run also warms the OS file cache
+            done = subprocess.run([sys.executable, "-c", CHILD, str(db), str(batch)], capture_output=True, text=True,
+                                  env=env, cwd=Path(__file__).resolve().parent.parent)
+            if done.returncode != 0:
+                raise SystemExit(done.stderr[-3000:])
+            r = json.loads(done.stdout.strip().splitlines()[-1])
+            result[key].append(r)
+            print(f"  {label} {r['seconds']:.2f}s, peak RSS {r['peak_rss_mb']:.0f} MB (process before: {r['rss_before_mb']:.0f} MB),"
+                  f" copies found {r['copies_found']}/100, joined stories {r['stories_joined']}")
     if kept:  # dedup_and_cluster only reads, so the file can serve the next run as it is
         print(f"  kept {db}")
     for path in folder.iterdir():

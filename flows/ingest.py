@@ -6,6 +6,7 @@ down to each field of each article, looking for futures to wait on (none are the
 real feeds that walk visited 6.7M objects a run."""
 from __future__ import annotations
 
+import bisect
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -297,40 +298,51 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
     for article in articles:
         article.content_hash = dedup.content_hash(article.text)
     dates = [a.published_at or now for a in articles]
-    start, end = min(dates) - policy.window, max(dates) + policy.window
+    def reach(run: list[int]) -> tuple[datetime, datetime]:  # a run's indices are in date order
+        return dates[run[0]] - policy.window, dates[run[-1]] + policy.window
 
     def count_terms() -> None:
         for article in articles:
             article.story_terms = stories.story_terms(article.text, article.language, article.title)
 
-    def story_docs() -> list[stories.StoryDoc]:
-        # an article that takes a stored original's place takes its story too, as a copy would
-        return [stories.StoryDoc(a.article_id, a.text, d, frozenset(e.name for e in a.entities),
-                                 duplicate_of=a.duplicate_of or a.supersedes, terms=a.story_terms,
+    def story_docs(run: list[int], as_members: bool = False) -> list[stories.StoryDoc]:
+        # an article that takes a stored original's place takes its story too, as a copy would;
+        # `as_members`: placed articles, with the story they were given
+        return [stories.StoryDoc(a.article_id, a.text, dates[i], frozenset(e.name for e in a.entities),
+                                 story_id=assigned[a.article_id] if as_members else None,
+                                 duplicate_of=None if as_members else a.duplicate_of or a.supersedes, terms=a.story_terms,
                                  language=a.language, title=a.title)
-                for a, d in zip(articles, dates)]
+                for i in run for a in (articles[i],)]
 
     def history(conn):
         # DuckDB lets go of the GIL, so its queries overlap this thread's Python work: the stories'
         # members are read on a second connection while the batch's MinHash keys are computed (the
         # two take about as long), and the candidate join runs while the batch's terms are counted
         # and the batch and members are vectorised for the story assignment.
+        # One run unless the batch's dates lie weeks apart (an archive) on a warehouse that holds
+        # more than stories.READ_BUDGET originals around them: those are read run by run.
+        if max(dates) - min(dates) <= 2 * policy.window:
+            runs = [sorted(range(len(dates)), key=dates.__getitem__)]
+        else:
+            hull = min(dates) - policy.window, max(dates) + policy.window
+            runs = stories.runs(dates, policy.window, store.originals_counter(conn, *hull))
         with wdb.cursor(conn) as other, ThreadPoolExecutor(2, thread_name_prefix="dedup-history") as pool:
-            members = pool.submit(store.story_members, other, start, end)
+            members = pool.submit(store.story_members, other, *reach(runs[0]))
             keyed = dedup.keys_and_shingles(texts)
             candidates = pool.submit(store.duplicate_candidates, conn, [a.content_hash for a in articles],
                                      [k for row in keyed[0] for k in row])
             count_terms()
-            vectors = stories.vectorize(story_docs(), members.result())
+            vectors = stories.vectorize(story_docs(runs[0]), members.result())
             known = candidates.result()
             known_stories = store.stories_of(conn, sorted({k.duplicate_of or k.article_id for k in known}))
-            return keyed, known, vectors, known_stories
+            return runs, keyed, known, vectors, known_stories
 
     found = read_or(target, "dedup history", history, None)
-    if found is None:  # locked: this batch is deduplicated against itself only
+    locked = found is None
+    if locked:  # this batch is deduplicated and clustered against itself only
         count_terms()
-        found = dedup.keys_and_shingles(texts), [], None, {}
-    (keys, shingles), known, vectors, known_stories = found
+        found = [sorted(range(len(dates)), key=dates.__getitem__)], dedup.keys_and_shingles(texts), [], None, {}
+    runs, (keys, shingles), known, vectors, known_stories = found
     for article, row in zip(articles, keys):
         article.band_keys = row
     verdicts = dedup.find_duplicates([(a.article_id, a.text, a.published_at) for a in articles], keys, known, now=now,
@@ -339,8 +351,25 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
         if (verdict := verdicts.get(article.article_id)) is not None:
             article.duplicate_of, article.duplicate_kind = verdict.duplicate_of, verdict.kind
             article.supersedes = verdict.supersedes
-    assigned = stories.assign_stories(story_docs(), [], known_stories=known_stories, vectors=vectors,
-                                      window=policy.window, threshold=policy.threshold)
+    assigned = dict(known_stories)  # and each run's articles once placed: a later copy takes their story
+    placed: list[int] = []  # the batch's originals of the runs done, in date order
+
+    def assign(run: list[int], stored: stories.Members, span_vectors: stories.Vectors | None = None) -> None:
+        """One run, from the stored members within its reach and the batch's originals placed in the
+        runs before it that are within reach of its first article."""
+        start = reach(run)[0]
+        earlier = placed[bisect.bisect_left([dates[i] for i in placed], start):]
+        members = stored + stories.Members.of(story_docs(earlier, as_members=True)) if earlier else stored
+        assigned.update(stories.assign_stories(story_docs(run), members, known_stories=assigned, vectors=span_vectors,
+                                               window=policy.window, threshold=policy.threshold))
+        placed.extend(i for i in run if articles[i].duplicate_of is None)
+
+    assign(runs[0], stories.Members.of([]), vectors)
+    later = runs[1:]  # one at a time: one run's members are held at once
+    if later and (locked or read_or(target, "story members", lambda conn: [
+            assign(run, store.story_members(conn, *reach(run))) for run in later], None) is None):
+        for run in later:
+            assign(run, stories.Members.of([]))
     for article in articles:
         article.story_id = assigned[article.article_id]
     return articles

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import SEEDS
 from transforms.clean import clean_text
-from transforms.stories import StoryDoc, assign_stories
+from transforms.stories import StoryDoc, assign_stories, runs
 
 T0 = datetime(2021, 6, 28, tzinfo=timezone.utc)
 
@@ -182,3 +182,21 @@ def test_unrelated_pages_in_other_languages_do_not_join_one_story() -> None:
     assert len(pages) >= 80
     joined, _ = unrelated_pages_joined(pages)
     assert sum(joined.values()) <= 2, joined
+
+
+def test_runs_cut_a_batchs_dates_where_the_history_around_them_is_crowded() -> None:
+    """A run holds the dates up to 2 x window after its first one (a minute more starts the next),
+    however densely an archive's dates follow each other, and further dates while the stored
+    originals within its reach stay within the read budget; indices come back in date order."""
+    day = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    window = timedelta(days=3)
+    dates = [day + timedelta(days=400), day, day + timedelta(days=6), day + timedelta(days=6, minutes=1),
+             day + timedelta(days=9), day - timedelta(days=900)]
+    crowded = lambda start, end: 50_000  # noqa: E731 - stored originals within any reach
+    assert runs(dates, window, crowded) == runs(dates, window) == [[5], [1, 2], [3, 4], [0]]
+    assert runs([], window) == []
+    # an empty history around them: one run, however far apart the dates
+    assert runs(dates, window, lambda start, end: 0) == [[5, 1, 2, 3, 4, 0]]
+    # stored originals on one day (day + 8) only: the runs that would reach it stay apart
+    near_day_8 = lambda start, end: 30_000 if start <= day + timedelta(days=8) <= end else 0  # noqa: E731
+    assert runs(dates, window, near_day_8) == [[5, 1], [2, 3, 4], [0]]

@@ -352,6 +352,75 @@ def test_the_story_window_and_threshold_come_from_the_policy(tmp_path) -> None:
     assert stories_with("strict", StoryPolicy(window=timedelta(days=7), threshold=0.95)) == {"000", "002"}
 
 
+def test_a_batch_with_dates_years_apart_reads_a_crowded_history_run_by_run(db, monkeypatch) -> None:
+    """A feed added with its archive brings dates years apart. Where the history around them is
+    crowded, the members are read run by run (2 x window of the batch's dates and the window around
+    them), not every stored article between the oldest and the newest date: on a 1M-article
+    warehouse that one read ran DuckDB out of memory. The assignments are those of one pass: a
+    report joins the story of its own year, one joins through a report placed in the run before,
+    copies take their original's story (also an original placed in an earlier run of the batch)."""
+    from dataclasses import replace
+
+    from flows.ingest import dedup_and_cluster
+    from tests.conftest import SEEDS
+    from transforms import stories
+    from transforms.clean import clean_text
+
+    def seed(prefix: str) -> str:
+        return clean_text(next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")).text
+
+    def item(name: str, text: str, when: datetime) -> Article:
+        return Article(article_id=name, url=f"https://{name}.example/a", feed_url="https://archive.example/feed",
+                       title=None, text=text, published_at=when, text_source="page")
+
+    # the strikes again, in other words; of the reports, within reach of the follow-up only (two days
+    # before it), which is in the run before: a run is at most 2 x 3 days, it starts with an unrelated item
+    COUNCIL = "The town council approved the budget for parks and libraries after a long debate on Tuesday evening."
+    REWRITE = ("The Pentagon said American F-15 and F-16 jets hit weapons storage facilities of Iran-backed militias"
+               " on the Iraq-Syria border, ordered by President Biden after drone attacks on U.S. personnel in Iraq."
+               " The Popular Mobilization Units said four of their fighters were killed in the strikes.")
+    june_2021, february_2024 = datetime(2021, 6, 28, tzinfo=timezone.utc), datetime(2024, 2, 3, tzinfo=timezone.utc)
+    target = wdb.Warehouse(str(db))
+    with wdb.connect(target) as conn:
+        wdb.migrate(conn)
+    now = datetime(2024, 3, 2, tzinfo=timezone.utc)
+    first = dedup_and_cluster.fn(target, [item("strikes", seed("000"), june_2021), item("bombing", seed("003"), february_2024)], now)
+    with wdb.connect(target) as conn:
+        store.load_batch(conn, first, [], [], now=now)
+
+    reads: list[tuple[datetime, datetime]] = []
+    real = store.story_members
+
+    def recorded(conn, start, end, *args, **kwargs):
+        reads.append((start, end))
+        return real(conn, start, end, *args, **kwargs)
+
+    monkeypatch.setattr(store, "story_members", recorded)
+    batch = [item("council", COUNCIL, june_2021 - timedelta(days=1)),
+             item("report", seed("002"), june_2021 + timedelta(days=1)),
+             item("follow-up", seed("004"), june_2021 + timedelta(days=3)),
+             item("next run", REWRITE, june_2021 + timedelta(days=5, hours=1)),
+             item("reprint", seed("003"), february_2024 + timedelta(days=1)),
+             item("late", seed("002"), now - timedelta(days=1))]
+    expected = {"council": (None, "council"), "report": (None, "strikes"), "follow-up": (None, "strikes"),
+                "next run": (None, "strikes"), "reprint": ("bombing", "bombing"), "late": ("report", "strikes")}
+
+    def placed() -> dict[str, tuple[str | None, str]]:
+        done = dedup_and_cluster.fn(target, [replace(a) for a in batch], now)  # only reads the warehouse
+        return {a.article_id: (a.duplicate_of, a.story_id) for a in done}
+
+    # two stored originals are far below the read budget: one run, one read
+    assert placed() == expected
+    assert reads == [(june_2021 - timedelta(days=4), now + timedelta(days=2))]
+    reads.clear()
+    monkeypatch.setattr(stories, "READ_BUDGET", 0)  # as if every stretch of the history were crowded
+    assert placed() == expected  # "next run" joins through "follow-up", placed in the run before
+    assert sorted(reads) == [(june_2021 - timedelta(days=4), june_2021 + timedelta(days=6)),
+                             (june_2021 + timedelta(days=2, hours=1), june_2021 + timedelta(days=8, hours=1)),
+                             (february_2024 - timedelta(days=2), february_2024 + timedelta(days=4)),
+                             (now - timedelta(days=4), now + timedelta(days=2))]
+
+
 def test_story_terms_of_the_first_scheme_are_kept_for_english_and_recounted_for_other_languages(db) -> None:
     """Scheme 2 also leaves out the article's own language's stop words. Migration 0012 re-marks
     the rows whose counts are the same under both (English, no language) and drops the others,

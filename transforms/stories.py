@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -45,6 +45,7 @@ TERMS_SCHEME = 4  # bump when story_terms changes: stored term counts of another
 # rows of articles with neither a title nor an accent)
 CHUNK = 128  # batch articles whose similarity rows are materialised at once (CHUNK x members floats)
 PREFETCH = 2  # chunks of products computed ahead, in threads
+READ_BUDGET = 20_000  # stored originals one run of a batch may read (a dense warehouse's week; see runs)
 _LATIN_MARKS = regex.compile(r"(?<=\p{Latin})\p{Mn}+")  # accents on Latin letters (a vowel sign of Hindi stays)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -202,6 +203,28 @@ def vectorize(batch: list[StoryDoc], members: list[StoryDoc] | Members) -> Vecto
     rows = members + Members.of(batch)
     return Vectors(members, [d.article_id for d in batch], _tfidf(rows).astype(np.float32), _incidence(rows.docs),
                    np.array([_micros(d.published_at) for d in rows.docs], dtype=np.int64))
+
+
+def runs(dates: list[datetime], window: timedelta, stored: Callable[[datetime, datetime], int] | None = None,
+         budget: int | None = None) -> list[list[int]]:
+    """Indices of `dates` in date order, cut into runs that are assigned one at a time, each from the
+    stored members within reach of it (and the batch's articles placed before it). A run takes the
+    next date while that is within 2 x window of its first one, or while the stored originals within
+    reach of the run stay within `budget` (default READ_BUDGET; `stored(start, end)` counts them): a
+    batch holding a feed's archive reads the weeks around its dates a run at a time on a large
+    warehouse, never the years between its oldest and newest date at once; on a small one it stays
+    one run."""
+    budget = READ_BUDGET if budget is None else budget
+    order = sorted(range(len(dates)), key=dates.__getitem__)
+    cut: list[list[int]] = []
+    for i in order:
+        if cut:
+            first = dates[cut[-1][0]]
+            if dates[i] - first <= 2 * window or (stored is not None and stored(first - window, dates[i] + window) <= budget):
+                cut[-1].append(i)
+                continue
+        cut.append([i])
+    return cut
 
 
 def assign_stories(batch: list[StoryDoc], members: list[StoryDoc] | Members, *,

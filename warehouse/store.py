@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timedelta, timezone
@@ -125,6 +125,25 @@ def duplicate_candidates(conn: duckdb.DuckDBPyConnection, hashes: list[str], ban
               root_order=orders.get(r[3]))
         for r in rows
     ]
+
+
+def originals_counter(conn: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> Callable[[datetime, datetime], int]:
+    """How many stored originals are dated in a range within [start, end], counted by whole UTC
+    days (a range's first and last day count in full): one aggregate, then lookups."""
+    rows = conn.execute(
+        """
+        SELECT epoch_us(date_trunc('day', ts AT TIME ZONE 'UTC')) // 86400000000 AS day, count(*)
+        FROM (SELECT coalesce(published_at, ingested_at) AS ts FROM articles WHERE duplicate_of IS NULL)
+        WHERE ts BETWEEN ? AND ? GROUP BY day ORDER BY day
+        """, [start, end]).fetchall()
+    days = np.array([r[0] for r in rows], dtype=np.int64)
+    total = np.concatenate([[0], np.cumsum([r[1] for r in rows])]).astype(np.int64)
+
+    def count(lo: datetime, hi: datetime) -> int:
+        first, last = ((when - _EPOCH) // timedelta(days=1) for when in (lo, hi))
+        return int(total[np.searchsorted(days, last, side="right")] - total[np.searchsorted(days, first, side="left")])
+
+    return count
 
 
 def story_members(conn: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
