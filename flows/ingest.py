@@ -86,7 +86,7 @@ def read_or(target: wdb.Warehouse, what: str, query, default):
     it). If another process holds the file for writing past the lock timeout, the stage goes on
     without the warehouse's view (`default`) and says so: the load will spool, nothing is lost."""
     try:
-        with wdb.connect(target, read_only=True, lock_timeout=LOCK_TIMEOUT) as conn:
+        with wdb.connect(target, read_only=True, lock_timeout=LOCK_TIMEOUT, memory_limit=wdb.READ_MEMORY_LIMIT) as conn:
             return query(conn)
     except wdb.WarehouseLocked as exc:
         get_run_logger().warning("warehouse locked stage=%s: going on without it (%s)", what, exc)

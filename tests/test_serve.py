@@ -125,6 +125,7 @@ def _compose_commands(port: int, runner_port: int, db: Path) -> tuple[list[str],
     env.update(PREFECT_API_URL=f"http://127.0.0.1:{port}/api", NEWSFLOW_DB=str(db), NEWSFLOW_FEEDS=str(SEEDS / "feeds.toml"),
                PREFECT_RUNNER_SERVER_HOST="127.0.0.1", PREFECT_RUNNER_SERVER_PORT=str(runner_port))
     env.pop("NEWSFLOW_DUCKDB_MEMORY_LIMIT", None)
+    env.pop("NEWSFLOW_DUCKDB_READ_MEMORY_LIMIT", None)
     return server, serve, env
 
 

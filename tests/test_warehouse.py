@@ -421,6 +421,25 @@ def test_a_batch_with_dates_years_apart_reads_a_crowded_history_run_by_run(db, m
                              (now - timedelta(days=4), now + timedelta(days=2))]
 
 
+def test_the_pipelines_reads_run_under_their_own_memory_cap(db) -> None:
+    """`read_or` (the pipeline's lookups) opens with READ_MEMORY_LIMIT, other connections keep
+    MEMORY_LIMIT: a lookup's extra memory only caches scanned blocks (README, warehouse/db.py)."""
+    import duckdb
+
+    from flows.ingest import read_or
+
+    def cap(conn) -> str:
+        return conn.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    target = wdb.Warehouse(str(db))
+    with wdb.connect(target) as conn:
+        wdb.migrate(conn)
+        full = cap(conn)
+    with duckdb.connect(config={"memory_limit": wdb.READ_MEMORY_LIMIT}) as scratch:
+        expected = cap(scratch)
+    assert read_or(target, "memory cap", cap, None) == expected != full
+
+
 def test_story_terms_of_the_first_scheme_are_kept_for_english_and_recounted_for_other_languages(db) -> None:
     """Scheme 2 also leaves out the article's own language's stop words. Migration 0012 re-marks
     the rows whose counts are the same under both (English, no language) and drops the others,

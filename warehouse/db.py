@@ -24,6 +24,12 @@ log = logging.getLogger("newsflow.warehouse")
 # DuckDB's own memory cap per connection (it spills to disk beyond it): the pipeline's joins over a
 # large history stay bounded. $NEWSFLOW_DUCKDB_MEMORY_LIMIT, e.g. "2GB"; default 512MB.
 MEMORY_LIMIT = os.environ.get("NEWSFLOW_DUCKDB_MEMORY_LIMIT", "512MB")
+# The pipeline's own reads (`flows.ingest.read_or`: feed states, known entries, the history of
+# terms, lines, copies and stories) look up a batch's keys in large tables; more memory only lets
+# DuckDB keep more of the blocks it scanned, which cost more to fill than they saved (bench_scale
+# on 1M articles, dedup + stories: 512MB 1.44-1.55 s, 951-956 MB peak; 256MB 1.26-1.39 s, 724-739 MB).
+# $NEWSFLOW_DUCKDB_READ_MEMORY_LIMIT; default 256MB.
+READ_MEMORY_LIMIT = os.environ.get("NEWSFLOW_DUCKDB_READ_MEMORY_LIMIT", "256MB")
 
 
 class WarehouseError(Exception):
@@ -109,13 +115,15 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 @contextmanager
-def connect(target: Warehouse | Path | str, *, read_only: bool = False,
-            lock_timeout: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(target: Warehouse | Path | str, *, read_only: bool = False, lock_timeout: float = 30.0,
+            memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open briefly and close on exit. DuckDB does not wait for another process's lock, so we
-    retry with capped backoff for up to `lock_timeout` seconds."""
+    retry with capped backoff for up to `lock_timeout` seconds. `memory_limit`: DuckDB's cap for
+    this connection (default MEMORY_LIMIT)."""
     target = warehouse(target)
+    memory_limit = memory_limit or MEMORY_LIMIT
     if target.is_lake:
-        conn = _connect_lake(target, read_only=read_only)
+        conn = _connect_lake(target, read_only=read_only, memory_limit=memory_limit)
         try:
             yield conn
         finally:
@@ -128,7 +136,7 @@ def connect(target: Warehouse | Path | str, *, read_only: bool = False,
     delay = 0.05
     while True:
         try:
-            conn = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
+            conn = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit})
             break
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
@@ -208,10 +216,11 @@ def _is_creation_race(text: str) -> bool:
     return "Failed to initialize DuckLake" in text and ("duplicate key" in text or "already exists" in text)
 
 
-def _connect_lake(target: Warehouse, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _connect_lake(target: Warehouse, *, read_only: bool, memory_limit: str) -> duckdb.DuckDBPyConnection:
     """`_open_lake`, again after a lost race to create the lake's catalog."""
     try:
-        return _retry(lambda: _open_lake(target, read_only=read_only), lambda exc: isinstance(exc, _CreationRace),
+        return _retry(lambda: _open_lake(target, read_only=read_only, memory_limit=memory_limit),
+                      lambda exc: isinstance(exc, _CreationRace),
                       "ducklake catalog created by another process")
     except _CreationRace:
         raise WarehouseError(f"cannot open {target}: its catalog kept changing while it was created") from None
@@ -221,9 +230,9 @@ class _CreationRace(Exception):
     pass
 
 
-def _open_lake(target: Warehouse, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _open_lake(target: Warehouse, *, read_only: bool, memory_limit: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake attached as `lake` and in use: the same SQL as for a file."""
-    conn = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
+    conn = duckdb.connect(config={"memory_limit": memory_limit})
     try:
         for file in _extension_files():
             conn.execute(f"LOAD '{file}'")
