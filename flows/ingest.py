@@ -230,6 +230,19 @@ def select_new_entries(target: wdb.Warehouse, entries: list[FeedEntry]) -> list[
             if aid not in known and key not in known_keys and entry_url(e) not in given_up]
 
 
+def in_batches(entries: list[FeedEntry], size: int, now: datetime) -> list[list[FeedEntry]]:
+    """The new entries in published order (undated ones as of now, last), `size` at a time. Stories
+    are assigned in published order, and a batch's dates then lie close together: feeds added with
+    their archives had spread every stretch of years over every batch, and each batch read the
+    story members of all of them (stories.runs)."""
+    def published(entry: FeedEntry) -> datetime:
+        when = entry.published_at or now
+        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+    ordered = sorted(entries, key=published)
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+
+
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
 def fetch_pages(entries: list[FeedEntry], policy: FetchPolicy) -> dict:
     # Links inside a local fixture feed are local files the operator shipped: trusted.
@@ -486,7 +499,7 @@ def ingest(feed_list: FeedList, db: Path | str) -> RunSummary:
     summary.new_entries = len(new_entries)
     if not new_entries:  # feed states still need saving
         load(target, [], [], quote(states), now)
-    batches = [new_entries[i : i + PAGE_BATCH] for i in range(0, len(new_entries), PAGE_BATCH)]
+    batches = in_batches(new_entries, PAGE_BATCH, now)
     pool = enrich.AnalysisPool(NLP_PROCESSES) if ways == 1 and NLP_PROCESSES and len(new_entries) >= POOL_MIN_ENTRIES else None
     summary.nlp_workers = pool.workers if pool is not None else 0
     pending: Pending | None = None

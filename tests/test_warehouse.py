@@ -421,6 +421,25 @@ def test_a_batch_with_dates_years_apart_reads_a_crowded_history_run_by_run(db, m
                              (now - timedelta(days=4), now + timedelta(days=2))]
 
 
+def test_new_entries_are_batched_in_published_order_undated_ones_last() -> None:
+    """A feed's archive listed newest first, beside another feed: batches follow the dates (a naive
+    date counts as UTC), so a batch's stories read a few weeks of members, not every year."""
+    from flows.ingest import in_batches
+    from transforms.records import FeedEntry
+
+    now = datetime(2026, 2, 18, tzinfo=timezone.utc)
+
+    def entry(key: str, when: datetime | None) -> FeedEntry:
+        return FeedEntry(feed_url="https://x.example/feed", entry_key=key, url=f"https://x.example/{key}", title=key,
+                         published_at=when, content=None, summary=None, author=None)
+
+    entries = [entry("2026", now - timedelta(hours=2)), entry("undated", None), entry("2019", datetime(2019, 3, 1, tzinfo=timezone.utc)),
+               entry("2008", datetime(2008, 5, 22)), entry("2026-b", now - timedelta(days=1)), entry("2019-b", datetime(2019, 2, 1, tzinfo=timezone.utc))]
+    batches = in_batches(entries, 2, now)
+    assert [[e.entry_key for e in batch] for batch in batches] == [["2008", "2019-b"], ["2019", "2026-b"], ["2026", "undated"]]
+    assert in_batches([], 2, now) == []
+
+
 def test_the_pipelines_reads_run_under_their_own_memory_cap(db) -> None:
     """`read_or` (the pipeline's lookups) opens with READ_MEMORY_LIMIT, other connections keep
     MEMORY_LIMIT: a lookup's extra memory only caches scanned blocks (README, warehouse/db.py)."""
