@@ -328,17 +328,15 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
                 for i in run for a in (articles[i],)]
 
     def history(conn):
+        # One run unless the batch's dates lie weeks apart (an archive) where the warehouse holds
+        # more than stories.READ_BUDGET originals around them: those are read run by run.
+        apart = max(dates) - min(dates) > 2 * policy.window
+        hull = min(dates) - policy.window, max(dates) + policy.window
+        runs = stories.runs(dates, policy.window, store.originals_counter(conn, *hull) if apart else None)
         # DuckDB lets go of the GIL, so its queries overlap this thread's Python work: the stories'
         # members are read on a second connection while the batch's MinHash keys are computed (the
         # two take about as long), and the candidate join runs while the batch's terms are counted
         # and the batch and members are vectorised for the story assignment.
-        # One run unless the batch's dates lie weeks apart (an archive) on a warehouse that holds
-        # more than stories.READ_BUDGET originals around them: those are read run by run.
-        if max(dates) - min(dates) <= 2 * policy.window:
-            runs = [sorted(range(len(dates)), key=dates.__getitem__)]
-        else:
-            hull = min(dates) - policy.window, max(dates) + policy.window
-            runs = stories.runs(dates, policy.window, store.originals_counter(conn, *hull))
         with wdb.cursor(conn) as other, ThreadPoolExecutor(2, thread_name_prefix="dedup-history") as pool:
             members = pool.submit(store.story_members, other, *reach(runs[0]))
             keyed = dedup.keys_and_shingles(texts)
@@ -354,7 +352,8 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
     locked = found is None
     if locked:  # this batch is deduplicated and clustered against itself only
         count_terms()
-        found = [sorted(range(len(dates)), key=dates.__getitem__)], dedup.keys_and_shingles(texts), [], None, {}
+        one_run = stories.runs(dates, policy.window, lambda start, end: 0)  # no history to read
+        found = one_run, dedup.keys_and_shingles(texts), [], None, {}
     runs, (keys, shingles), known, vectors, known_stories = found
     for article, row in zip(articles, keys):
         article.band_keys = row
@@ -367,13 +366,13 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
     assigned = dict(known_stories)  # and each run's articles once placed: a later copy takes their story
     placed: list[int] = []  # the batch's originals of the runs done, in date order
 
-    def assign(run: list[int], stored: stories.Members, span_vectors: stories.Vectors | None = None) -> None:
+    def assign(run: list[int], stored: stories.Members, run_vectors: stories.Vectors | None = None) -> None:
         """One run, from the stored members within its reach and the batch's originals placed in the
         runs before it that are within reach of its first article."""
         start = reach(run)[0]
         earlier = placed[bisect.bisect_left([dates[i] for i in placed], start):]
         members = stored + stories.Members.of(story_docs(earlier, as_members=True)) if earlier else stored
-        assigned.update(stories.assign_stories(story_docs(run), members, known_stories=assigned, vectors=span_vectors,
+        assigned.update(stories.assign_stories(story_docs(run), members, known_stories=assigned, vectors=run_vectors,
                                                window=policy.window, threshold=policy.threshold))
         placed.extend(i for i in run if articles[i].duplicate_of is None)
 
