@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.conftest import newsflow
-from tests.test_warehouse import article, earlier_report_becomes_the_original, learned_line_cleans_earlier_articles
+from tests.test_warehouse import (article, archive_batch_reads_run_by_run, earlier_report_becomes_the_original,
+                                  learned_line_cleans_earlier_articles)
 from transforms.records import Entity, FeedState
 from warehouse import db as wdb
 from warehouse import store
@@ -35,6 +36,10 @@ def test_migrations_and_loads_on_a_lake(lake) -> None:
 
 def test_an_earlier_report_found_later_becomes_the_original_on_a_lake(lake) -> None:
     earlier_report_becomes_the_original(lake)  # the load's UPDATE of stored rows, on DuckLake
+
+
+def test_a_batch_with_dates_years_apart_reads_a_crowded_history_run_by_run_on_a_lake(lake, monkeypatch) -> None:
+    archive_batch_reads_run_by_run(lake, monkeypatch)  # the per-day count of originals and the runs' reads
 
 
 def test_a_learned_line_is_cut_from_stored_articles_on_a_lake(lake) -> None:

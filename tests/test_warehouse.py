@@ -353,6 +353,10 @@ def test_the_story_window_and_threshold_come_from_the_policy(tmp_path) -> None:
 
 
 def test_a_batch_with_dates_years_apart_reads_a_crowded_history_run_by_run(db, monkeypatch) -> None:
+    archive_batch_reads_run_by_run(str(db), monkeypatch)
+
+
+def archive_batch_reads_run_by_run(location: str, monkeypatch) -> None:
     """A feed added with its archive brings dates years apart. Where the history around them is
     crowded, the members are read run by run (2 x window of the batch's dates and the window around
     them), not every stored article between the oldest and the newest date: on a 1M-article
@@ -380,7 +384,7 @@ def test_a_batch_with_dates_years_apart_reads_a_crowded_history_run_by_run(db, m
                " on the Iraq-Syria border, ordered by President Biden after drone attacks on U.S. personnel in Iraq."
                " The Popular Mobilization Units said four of their fighters were killed in the strikes.")
     june_2021, february_2024 = datetime(2021, 6, 28, tzinfo=timezone.utc), datetime(2024, 2, 3, tzinfo=timezone.utc)
-    target = wdb.Warehouse(str(db))
+    target = wdb.Warehouse(location)
     with wdb.connect(target) as conn:
         wdb.migrate(conn)
     now = datetime(2024, 3, 2, tzinfo=timezone.utc)
