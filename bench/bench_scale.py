@@ -6,8 +6,9 @@ The stored articles are generated in DuckDB (Zipf-like word draws from a 5,000-w
 hashes as the pipeline's are, as many candidate keys as a real page has, stories of 3 consecutive
 articles, their term counts in story_terms as a load stores them). The batch holds 900 fresh texts
 and 100 copies of stored articles (half verbatim, half with a paragraph added), published on the
-last day. Timed and measured in a child process (peak RSS from
-/proc/self/status VmHWM), so the parent's own memory does not count. Reported with the stage split.
+last day; then a second batch with 100 of its fresh texts dated across the stored year (a feed
+added with its archive: its stories are read run by run). Timed and measured in a child process
+(peak RSS from /proc/self/status VmHWM), so the parent's own memory does not count.
 NEWSFLOW_SCALE_DB=path keeps the built warehouse there and reuses it on the next run (the timed
 step only reads it). NEWSFLOW_SCALE_WINDOW_DAYS: the stories' window (default 3, as the pipeline's)."""
 from __future__ import annotations
