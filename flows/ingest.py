@@ -311,6 +311,7 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
     for article in articles:
         article.content_hash = dedup.content_hash(article.text)
     dates = [a.published_at or now for a in articles]
+
     def reach(run: list[int]) -> tuple[datetime, datetime]:  # a run's indices are in date order
         return dates[run[0]] - policy.window, dates[run[-1]] + policy.window
 
