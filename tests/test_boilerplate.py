@@ -127,3 +127,36 @@ def test_a_stored_article_that_is_all_learned_lines_or_has_none_is_left_alone() 
     learned = {fingerprint(FOOTER)}
     assert revise_stored(StoredArticle("a", FOOTER, "en", None, []), learned, History()) is None
     assert revise_stored(StoredArticle("b", "Its own line only.\nAnother.", "en", None, []), learned, History()) is None
+
+
+def test_a_stored_articles_earlier_cuts_are_put_back_to_judge_a_line_learned_later() -> None:
+    """Real feed (a podcast's show notes): "Table of Contents:" was cut at ingestion; "- Prologue
+    (00:00:00)", right below it, is learned later. In place it is the block's next line and goes;
+    judged on the stored text alone it stands between the episode's own lines like a heading. A
+    removal stored without its place (before line_no) leaves the stored text to be judged alone."""
+    from transforms.enrich import History
+    from transforms.records import Removal
+    from transforms.revise import StoredArticle, revise_stored
+
+    original = ["Angelica and Matt talk with a guest about content creation.", "Table of Contents:",
+                "- Prologue (00:00:00)", "- Chapter 1: Introducing Ben Bryant (00:02:20)", "Thanks for tuning in!"]
+    stored = StoredArticle("e1", "\n".join(original[:1] + original[2:]), "en", None, [])
+    learned = {fingerprint("- Prologue (00:00:00)")}
+    revision = revise_stored(stored, learned, History(), [Removal("learned_boilerplate", "Table of Contents:", 1)])
+    assert revision.text == "\n".join(original[:1] + original[3:])
+    assert revision.removals == [Removal("learned_boilerplate", "- Prologue (00:00:00)", 2)]
+    assert revise_stored(stored, learned, History(), []) is None  # alone, a heading
+    assert revise_stored(stored, learned, History(), [Removal("learned_boilerplate", "Table of Contents:")]) is None
+
+
+def test_learned_cuts_keep_their_line_numbers_and_old_spooled_removals_still_load() -> None:
+    import pickle
+
+    from transforms.records import Removal
+
+    (one,) = strip_learned([art(i) for i in range(5)], {})[:1]
+    assert one.removals == [Removal("learned_boilerplate", FOOTER, 2)]
+    new = pickle.dumps(Removal("byline", "By X", 4), protocol=2)
+    old = new.replace(b"K\x04e", b"e")  # the state without line_no: a batch spooled before it existed
+    assert old != new and pickle.loads(old) == Removal("byline", "By X", None)
+    assert pickle.loads(new) == Removal("byline", "By X", 4)

@@ -562,6 +562,47 @@ def test_story_terms_a_scheme_change_dropped_are_recounted_once_for_recent_origi
     assert counted["id2"] == {"floods", "river", "road", "closed", "flooding"}  # from its text, not stored
 
 
+def test_a_short_line_learned_after_the_line_above_it_goes_with_it_from_stored_articles(db) -> None:
+    """A podcast's show notes: a long "support us" line recurs from the first episode and is learned
+    within the first load; the chapter list's first line, "- Prologue (00:00:00)", starts later and
+    is learned two loads after. The two episodes stored in between lost the support line at
+    ingestion; when the prologue line is learned, it is judged with that line back in place (removals'
+    line_no): a block under a cut line, not a heading alone between the episode's own lines."""
+    from flows.ingest import dedup_and_cluster, enrich_articles, strip_learned_boilerplate
+    from transforms import enrich
+
+    support = "Support the show on Patreon and get every episode a day early:"
+    prologue = "- Prologue (00:00:00)"
+    day = datetime(2024, 5, 6, tzinfo=timezone.utc)
+
+    def episode(i: int) -> Article:
+        notes = [support] + ([prologue] if i > 5 else []) + [f"- Chapter 1: Guest number {i} tells their story (00:0{i % 10}:30)"]
+        text = "\n".join([f"Episode {i} talks with guest number {i} about building radio sets in a small town.", *notes,
+                          f"Episode {i} closes with the guest's advice on soldering number {i}."])
+        return Article(article_id=f"e{i}", url=f"https://pod.example/episodes/{i}", feed_url="https://pod.example/feed",
+                       title=f"Episode {i}", text=text, published_at=day + timedelta(days=i), text_source="feed_content")
+
+    target = wdb.Warehouse(str(db))
+    with wdb.connect(target) as conn:
+        wdb.migrate(conn)
+    recleaned = []
+    for numbers in ([1, 2, 3, 4, 5], [6, 7], [8, 9, 10]):
+        batch = strip_learned_boilerplate.fn(target, [episode(i) for i in numbers])
+        batch = enrich_articles.fn(target, batch, enrich.analyse([a.text for a in batch]))
+        batch = dedup_and_cluster.fn(target, batch, now=day + timedelta(days=11))
+        with wdb.connect(target) as conn:
+            recleaned.append(store.load_batch(conn, batch, [], [], now=day + timedelta(days=max(numbers))).recleaned)
+    assert recleaned == [0, 0, 2]
+    q = lambda sql: run_query(str(db), sql)[1]  # noqa: E731
+    for aid, text in q("SELECT article_id, text FROM articles"):
+        assert support not in text and prologue not in text, aid
+        assert text.startswith(f"Episode {aid[1:]} talks") and "- Chapter 1:" in text
+    assert q("SELECT article_id, text, line_no FROM removals WHERE rule = 'learned_boilerplate' AND article_id IN "
+             "('e1', 'e6', 'e7', 'e8') ORDER BY 1, 3") == [
+        ("e1", support, 1), ("e6", support, 1), ("e6", prologue, 2), ("e7", support, 1), ("e7", prologue, 2),
+        ("e8", support, 1), ("e8", prologue, 2)]
+
+
 def test_a_line_learned_by_a_load_is_cut_from_the_stored_articles_that_carried_it(db) -> None:
     learned_line_cleans_earlier_articles(str(db))
 

@@ -82,14 +82,11 @@ def strip_learned(articles: list[Article], stored: dict[tuple[str, int], int],
             continue
         lines = article.text.split("\n")
         cut = learned_cuts(lines, learned)
-        kept = []
-        for line, drop in zip(lines, cut):
-            if drop:
-                article.removals.append(Removal("learned_boilerplate", line))
-            else:
-                kept.append(line)
-        if kept:  # never empty an article: a page that is all "boilerplate" is a template page
-            article.text = "\n".join(kept)
+        if all(drop or not line.strip() for line, drop in zip(lines, cut)):
+            continue  # never empty an article: a page that is all "boilerplate" is a template page
+        article.removals += [Removal("learned_boilerplate", line, number)
+                             for number, (line, drop) in enumerate(zip(lines, cut)) if drop]
+        article.text = "\n".join(line for line, drop in zip(lines, cut) if not drop)
     return articles
 
 

@@ -66,10 +66,19 @@ class Extracted:
 
 @dataclass(frozen=True, slots=True)
 class Removal:
-    """One piece of text the cleaner dropped, and the rule that dropped it."""
+    """One piece of text the cleaner dropped, and the rule that dropped it. `line_no`: for a learned
+    line (rule `learned_boilerplate`), its index among the lines of the text as cleaned before any
+    learned line was cut, so that a later pass can judge a line next to it as the first pass would
+    have (None for the other rules: they cut pieces of lines and page parts)."""
 
     rule: str
     text: str
+    line_no: int | None = None
+
+    def __setstate__(self, state: list) -> None:
+        """Unpickle a spooled batch written before `line_no` existed (two values) as well as a new one."""
+        for name, value in zip(("rule", "text", "line_no"), [*state, None, None][:3]):
+            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from transforms import dedup, enrich, stories
-from transforms.boilerplate import learned_cuts
+from transforms.boilerplate import fingerprint, learned_cuts
 from transforms.dates import find_dates
 from transforms.gazetteer import gazetteer
 from transforms.records import DateMention, Entity, PlaceMention, Removal
@@ -45,21 +45,31 @@ class Revision:
     names_gone: frozenset[tuple[str, str]]  # (name, label) pairs only the cut lines had: entity_names likewise
 
 
-def revise_stored(article: StoredArticle, learned: set[int], history: enrich.History) -> Revision | None:
+def revise_stored(article: StoredArticle, learned: set[int], history: enrich.History,
+                  earlier: list[Removal] = ()) -> Revision | None:
     """Cut the article's lines whose fingerprints are `learned` (its source's boilerplate), by the
     same rule as at ingestion (`boilerplate.learned_cuts`: a short learned line alone between the
     article's own lines is a heading and stays). None when nothing is cut, or when everything would
     be: a page that is all boilerplate is a template page, kept whole as at ingestion.
+    `earlier`: the article's learned lines cut before (its `learned_boilerplate` removals). With
+    their `line_no` they are put back in place to judge the lines beside them, as a batch that had
+    learned every line at once would have ("Table of Contents:" cut at ingestion, "- Prologue
+    (00:00:00)" learned later right below it: a block, not a heading); without (rows stored before
+    removals kept it), the stored text is judged alone.
     `history`: the warehouse's counts of the article's words and names (`enrich.stored_keywords`)."""
     lines = article.text.split("\n")
-    cut = learned_cuts(lines, learned)
+    placed = _with_earlier(lines, earlier)
+    whole, stored = placed or (lines, range(len(lines)))
+    cuts = learned_cuts(whole, learned | {fp for r in earlier if (fp := fingerprint(r.text)) is not None})
+    cut = [cuts[i] for i in stored]
+    numbered = placed is not None or not earlier  # the numbers are those of the text before any learned cut
     if not any(cut) or all(drop or not line.strip() for line, drop in zip(lines, cut)):
         return None
     kept, removed, moves = [], [], []  # moves: (old start, old end, new start) of each kept line
     old = new = 0
-    for line, drop in zip(lines, cut):
+    for line, drop, number in zip(lines, cut, stored):
         if drop:
-            removed.append(line)
+            removed.append(Removal("learned_boilerplate", line, number if numbered else None))
         else:
             moves.append((old, old + len(line), new))
             kept.append(line)
@@ -72,7 +82,7 @@ def revise_stored(article: StoredArticle, learned: set[int], history: enrich.His
     return Revision(
         article_id=article.article_id,
         text=text,
-        removals=[Removal("learned_boilerplate", line) for line in removed],
+        removals=removed,
         entities=entities,
         places=[f.place for f in found],
         dates=find_dates(text, article.published_at),
@@ -84,6 +94,24 @@ def revise_stored(article: StoredArticle, learned: set[int], history: enrich.His
         terms_gone=frozenset(old_terms.keys() - new_terms.keys()),
         names_gone=frozenset({(e.name, e.label) for e in article.entities} - {(e.name, e.label) for e in entities}),
     )
+
+
+def _with_earlier(lines: list[str], earlier: list[Removal]) -> tuple[list[str], list[int]] | None:
+    """The article's lines with its earlier learned lines back at their `line_no`, and where each
+    stored line stands among them; None when there are none, or when a removal has no position or
+    the positions do not fit the text."""
+    placed = sorted((r.line_no, r.text) for r in earlier if r.line_no is not None)
+    numbers = [n for n, _ in placed]
+    total = len(lines) + len(placed)
+    if not placed or len(placed) < len(earlier) or len(set(numbers)) < len(numbers) or numbers[-1] >= total:
+        return None
+    whole: list[str | None] = [None] * total
+    for number, line in placed:
+        whole[number] = line
+    stored = [i for i, line in enumerate(whole) if line is None]
+    for i, line in zip(stored, lines):
+        whole[i] = line
+    return whole, stored
 
 
 def keywords_again(article: StoredArticle, history: enrich.History) -> list[str]:

@@ -16,7 +16,7 @@ from transforms import boilerplate, revise
 from transforms.articles import url_key
 from transforms.dedup import Known
 from transforms.enrich import LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE, History, content_terms, reading_minutes
-from transforms.records import Article, Entity, FeedState, Rejected
+from transforms.records import Article, Entity, FeedState, Rejected, Removal
 from transforms.stories import TERMS_SCHEME, Members, StoryDoc, as_strings
 from warehouse.db import retry_conflicts, transaction
 
@@ -233,7 +233,8 @@ _DATE_SCHEMA = pa.schema([("article_id", pa.string()), ("text", pa.string()), ("
 _TERM_SCHEMA = pa.schema([("article_id", pa.string()), ("term", pa.string())])
 _STORY_TERMS_SCHEMA = pa.schema([("article_id", pa.string()), ("published_at", pa.timestamp("us", tz="UTC")),
                                  ("scheme", pa.int32()), ("terms", pa.string()), ("counts", pa.string())])
-_REMOVAL_SCHEMA = pa.schema([("article_id", pa.string()), ("rule", pa.string()), ("text", pa.string())])
+_REMOVAL_SCHEMA = pa.schema([("article_id", pa.string()), ("rule", pa.string()), ("text", pa.string()),
+                             ("line_no", pa.int32())])
 _BAND_SCHEMA = pa.schema([("band_key", pa.int64()), ("article_id", pa.string())])
 _MOVE_SCHEMA = pa.schema([("article_id", pa.string()), ("supersedes", pa.string()), ("content_hash", pa.string())])
 _LINE_KEY_SCHEMA = pa.schema([("source", pa.string()), ("fingerprint", pa.int64())])
@@ -276,7 +277,8 @@ def load_batch(conn: duckdb.DuckDBPyConnection, articles: list[Article], rejecti
         "staging_story_terms": _table(_STORY_TERMS_SCHEMA, [
             (a.article_id, a.published_at, TERMS_SCHEME, *as_strings(a.story_terms))
             for a in articles if getattr(a, "story_terms", None) is not None]),  # spooled before: absent
-        "staging_removals": _table(_REMOVAL_SCHEMA, [(a.article_id, r.rule, r.text) for a in articles for r in a.removals]),
+        "staging_removals": _table(_REMOVAL_SCHEMA, [(a.article_id, r.rule, r.text, r.line_no)
+                                                      for a in articles for r in a.removals]),
         "staging_bands": _table(_BAND_SCHEMA, [(k, a.article_id) for a in articles for k in a.band_keys]),
         "staging_moves": _table(_MOVE_SCHEMA, [(a.article_id, a.supersedes, a.content_hash) for a in articles
                                                if getattr(a, "supersedes", None)]),  # spooled before: absent
@@ -435,8 +437,10 @@ def _reclean(conn: duckdb.DuckDBPyConnection, numbers: list[int]) -> int:
     # keywords are ranked again, by the warehouse's counts of the words and names the texts hold
     history = enrichment_history(conn, {t for r in rows for t in content_terms(r[3], r[4])},
                                  {e.name for r in rows for e in entities.get(r[0], [])}, organisations=False)
+    earlier = _learned_removals(conn, [r[0] for r in rows])
     revisions = [revision for aid, _, _, text, language, published, title in rows if (revision := revise.revise_stored(
-        revise.StoredArticle(aid, text, language, published, entities.get(aid, []), title), learned[aid], history))]
+        revise.StoredArticle(aid, text, language, published, entities.get(aid, []), title), learned[aid], history,
+        earlier.get(aid, [])))]
     if not revisions:
         return 0
     changed = _literals([r.article_id for r in revisions])
@@ -454,7 +458,8 @@ def _reclean(conn: duckdb.DuckDBPyConnection, numbers: list[int]) -> int:
                                                   p.latitude, p.longitude, p.mentions, p.exact) for r in revisions for p in r.places]),
         "revised_dates": _table(_DATE_SCHEMA, [(r.article_id, d.text, d.day, d.precision, d.start_char)
                                                for r in revisions for d in r.dates]),
-        "revised_removals": _table(_REMOVAL_SCHEMA, [(r.article_id, x.rule, x.text) for r in revisions for x in r.removals]),
+        "revised_removals": _table(_REMOVAL_SCHEMA, [(r.article_id, x.rule, x.text, x.line_no)
+                                                      for r in revisions for x in r.removals]),
         "revised_terms": _table(_STORY_TERMS_SCHEMA, [(r.article_id, None, TERMS_SCHEME, *as_strings(r.story_terms))
                                                       for r in revisions]),
         "revised_bands": pa.table({"band_key": pa.array([k for r in revisions for k in r.band_keys], pa.int64()),
@@ -492,6 +497,18 @@ def _reclean(conn: duckdb.DuckDBPyConnection, numbers: list[int]) -> int:
         for name in staging:
             conn.unregister(name)
     return len(revisions)
+
+
+def _learned_removals(conn: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, list[Removal]]:
+    """The learned lines already cut from these stored articles, with their places (`revise_stored`)."""
+    if not ids:
+        return {}
+    found: dict[str, list[Removal]] = {}
+    for article_id, text, line_no in conn.execute(
+            f"SELECT article_id, text, line_no FROM removals WHERE rule = 'learned_boilerplate' AND article_id IN "
+            f"{_literals(sorted(ids))}").fetchall():
+        found.setdefault(article_id, []).append(Removal("learned_boilerplate", text, line_no))
+    return found
 
 
 def _move_groups(conn: duckdb.DuckDBPyConnection) -> int:
