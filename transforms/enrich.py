@@ -61,6 +61,8 @@ _NOT_LANGUAGE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<!\w)[@#]\w+|(
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
 # A name written with a capital inside a word ("OpenAI", "PostgreSQL", "LinkedIn") is a brand,
 # not a place, unless the gazetteer knows it ("McAllen", "DeKalb").
+# A word written in lower case, not inside an address or a handle ("twitter.com", "@twitter").
+_LOWER_CASE_WORD = re.compile(r"(?<![\w’'/.@-])[^\W\d_A-ZÀ-ÖØ-Þ][\w’'-]*")
 _INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
 _QUOTE_MARKS = "\"“”‘«»„"
 # A list item's bullet, dash or arrow (or an emoji) the span caught before a name, or the "’s" of the word before it.
@@ -311,7 +313,7 @@ def finish(analyses: list[Analysis], texts: list[str], published: list[datetime 
     results = []
     for analysis, text, when in zip(analyses, texts, published):
         if analysis.language == "en":
-            entities = correct_entities(analysis.entities, labels, organisations, places)
+            entities = correct_entities(analysis.entities, labels, organisations, places, text)
         else:
             entities = scan_entities(text, organisations, places, analysis.language)
         found = resolve_places(entities, places)
@@ -358,7 +360,7 @@ def enrich_texts(texts: list[str], published: list[datetime | None] | None = Non
 
 
 def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], organisations: frozenset[str],
-                     places: Gazetteer) -> list[Entity]:
+                     places: Gazetteer, text: str = "") -> list[Entity]:
     """Fix what the small model gets wrong about names it has never seen:
     - the surname of a person the article names in full is that person, whatever the model says;
     - a name the gazetteer places in a country this article names is a place ("al-Bukamal" ORG -> GPE),
@@ -367,13 +369,19 @@ def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], 
     - an all-capitals PERSON is an organisation's acronym; a PERSON or NORP that contains a known
       organisation's name is that organisation's kin ("Kataib Hezbollah");
     - a place the gazetteer does not know, written as an acronym or with a capital inside a word, is
-      an organisation ("AI", "OpenAI");
-    - a mention that cannot be a name (no capital, code characters) is dropped."""
+      an organisation ("AI", "OpenAI"); so is a GPE it does not know in an article that names no
+      place it knows (a tech post's "React", "Heroku");
+    - a mention that cannot be a name (no capital, code characters) is dropped, and so is a one-word
+      PERSON that the article's `text` also writes in lower case ("Git", "Docker", "Java" beside
+      "git", "docker", "java"), unless it is part of a person the article names in full."""
     people = {e.name for e in entities if e.label == "PERSON" and " " in e.name}
     surnames = {name.split()[-1] for name in people}
+    parts = surnames | {name.split()[0] for name in people}
+    in_lower_case: set[str] | None = None  # found once, when a one-word PERSON needs them
     place_names = [e.name for e in entities if e.label in PLACE_LABELS]
     evidence = places.context(place_names)  # once per article; each candidate name only adds itself
-    context = {r.place.country_code for r in places.resolve(place_names, evidence).values() if r.place.country_code}
+    resolved = places.resolve(place_names, evidence)
+    context = {r.place.country_code for r in resolved.values() if r.place.country_code}
     fixed = []
     for e in entities:
         if not is_name(e.name):
@@ -394,8 +402,15 @@ def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], 
                 label = "ORG"
             elif label in ("PERSON", "NORP") and " " in e.name and any(w in organisations for w in e.name.split()):
                 label = "ORG"
-        if label in ("GPE", "LOC") and (_ACRONYM.match(e.name) or _INNER_CAPITAL.search(e.name)) and not places.lookup(e.name):
-            label = "ORG"  # "AI", "F1", "OpenAI" as places: a name no gazetteer knows, written as a brand's
+        if label in ("GPE", "LOC") and not places.lookup(e.name) and (
+                _ACRONYM.match(e.name) or _INNER_CAPITAL.search(e.name) or label == "GPE" and not resolved):
+            label = "ORG"  # "AI", "F1", "OpenAI" as places: a name no gazetteer knows, written as a brand's;
+            # or a "GPE" no gazetteer knows in an article that names no place it knows ("React", "Heroku")
+        if label == "PERSON" and " " not in e.name and e.name not in parts and text:
+            if in_lower_case is None:
+                in_lower_case = set(_LOWER_CASE_WORD.findall(text))
+            if e.name.lower() in in_lower_case:
+                continue  # a word of the text, capitalised where it opens a heading or a sentence
         fixed.append(e if label == e.label else Entity(e.name, label, e.start_char, e.end_char))
     return fixed
 
