@@ -149,6 +149,11 @@ def prepare_warehouse(target: wdb.Warehouse) -> store.LoadResult:
                                   lambda conn: store.reclean_stored(conn, boilerplate.LINES_SCHEME)) or (0, 0)
     if read:
         logger.info("learned boilerplate: %d of %d stored articles cleaned (scheme %d)", cleaned, read, boilerplate.LINES_SCHEME)
+    # stored entities labelled before a correction changed: correct them once
+    read, relabelled = rebuild_stale(target, "entities", enrich.ENTITY_SCHEME, "stored entities will be corrected",
+                                     lambda conn: store.recorrect_stored(conn, enrich.ENTITY_SCHEME)) or (0, 0)
+    if relabelled:
+        logger.info("entities corrected in %d of %d stored articles (scheme %d)", relabelled, read, enrich.ENTITY_SCHEME)
     drained = store.LoadResult(inserted=0, already_stored=0, rejections=0, recleaned=cleaned)
     for path in spool.pending(target):
         batch = spool.read_batch(path)

@@ -40,6 +40,8 @@ PRIOR_DOCUMENTS = 50
 PRIOR_WORDS = 300  # an article's length in words, for the chance that it uses a word
 PRIOR_MIN_FREQUENCY = 1e-5  # rarer words get no prior (at 1e-5 it adds 0.15 documents)
 TERM_SCHEME = 3  # bump when content_terms changes: stored document frequencies are recounted
+ENTITY_SCHEME = 1  # bump when `recorrect` changes: stored articles' entities are corrected again
+# (1: unknown GPEs in articles naming no known place are ORG; one-word PERSONs written in lower case go)
 # (2: links, addresses and negated contractions no longer count; "don't" had counted as "don" and
 # "won't" as "won", words that are also names and verbs. A recount of 1M articles: about 2 minutes;
 # 3: Chinese and Japanese give words, not clauses: "人の感染を確認したと発表した" -> 感染, 確認, 発表;
@@ -61,8 +63,10 @@ _NOT_LANGUAGE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<!\w)[@#]\w+|(
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
 # A name written with a capital inside a word ("OpenAI", "PostgreSQL", "LinkedIn") is a brand,
 # not a place, unless the gazetteer knows it ("McAllen", "DeKalb").
-# A word written in lower case, not inside an address or a handle ("twitter.com", "@twitter").
-_LOWER_CASE_WORD = re.compile(r"(?<![\w’'/.@-])[^\W\d_A-ZÀ-ÖØ-Þ][\w’'-]*")
+# A word written in lower case as a word of its own, not inside an address or a handle
+# ("twitter.com", "@twitter") nor as part of a longer one ("git-based").
+_IN_LOWER_CASE = r"(?<![\w’'/.@-]){}(?![\w’'-])"
+_ONE_WORD = re.compile(r"[^\W\d_][\w’'-]*")
 _INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
 _QUOTE_MARKS = "\"“”‘«»„"
 # A list item's bullet, dash or arrow (or an emoji) the span caught before a name, or the "’s" of the word before it.
@@ -376,8 +380,6 @@ def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], 
       "git", "docker", "java"), unless it is part of a person the article names in full."""
     people = {e.name for e in entities if e.label == "PERSON" and " " in e.name}
     surnames = {name.split()[-1] for name in people}
-    parts = surnames | {name.split()[0] for name in people}
-    in_lower_case: set[str] | None = None  # found once, when a one-word PERSON needs them
     place_names = [e.name for e in entities if e.label in PLACE_LABELS]
     evidence = places.context(place_names)  # once per article; each candidate name only adds itself
     resolved = places.resolve(place_names, evidence)
@@ -402,14 +404,34 @@ def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], 
                 label = "ORG"
             elif label in ("PERSON", "NORP") and " " in e.name and any(w in organisations for w in e.name.split()):
                 label = "ORG"
+        fixed.append(e if label == e.label else Entity(e.name, label, e.start_char, e.end_char))
+    return recorrect(fixed, text, bool(resolved), places)
+
+
+def recorrect(entities: list[Entity], text: str, placed: bool, places: Gazetteer) -> list[Entity]:
+    """The corrections that need only an article's corrected entities, its text and whether it names
+    a place the gazetteer knows (`placed`): the last step of `correct_entities`, and what a stored
+    article's entities get when these rules change (ENTITY_SCHEME). A GPE or LOC no gazetteer knows
+    is an organisation when it is written as an acronym or with a capital inside a word ("AI", "F1",
+    "OpenAI"), and a GPE it does not know is one in an article that names no place it knows (a tech
+    post's "React", "Heroku"); a one-word PERSON that the text also writes in lower case ("Git",
+    "Docker" beside "git log", "docker build") is a word and goes, unless it is part of a person the
+    article names in full ("May" of Theresa May beside "may")."""
+    people = [e.name.split() for e in entities if e.label == "PERSON" and " " in e.name]
+    parts = {words[0] for words in people} | {words[-1] for words in people}
+    written: dict[str, bool] = {}  # one-word PERSON -> whether the text writes it in lower case
+    fixed = []
+    for e in entities:
+        label = e.label
         if label in ("GPE", "LOC") and not places.lookup(e.name) and (
-                _ACRONYM.match(e.name) or _INNER_CAPITAL.search(e.name) or label == "GPE" and not resolved):
-            label = "ORG"  # "AI", "F1", "OpenAI" as places: a name no gazetteer knows, written as a brand's;
-            # or a "GPE" no gazetteer knows in an article that names no place it knows ("React", "Heroku")
-        if label == "PERSON" and " " not in e.name and e.name not in parts and text:
-            if in_lower_case is None:
-                in_lower_case = set(_LOWER_CASE_WORD.findall(text))
-            if e.name.lower() in in_lower_case:
+                _ACRONYM.match(e.name) or _INNER_CAPITAL.search(e.name) or label == "GPE" and not placed):
+            label = "ORG"
+        if label == "PERSON" and e.name not in parts and text and _ONE_WORD.fullmatch(e.name):
+            if e.name not in written:
+                lower = e.name.lower()
+                written[e.name] = lower != e.name and lower in text and (
+                    re.search(_IN_LOWER_CASE.format(re.escape(lower)), text) is not None)
+            if written[e.name]:
                 continue  # a word of the text, capitalised where it opens a heading or a sentence
         fixed.append(e if label == e.label else Entity(e.name, label, e.start_char, e.end_char))
     return fixed
