@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import newsflow
 from tests.test_warehouse import (article, archive_batch_reads_run_by_run, earlier_report_becomes_the_original,
-                                  learned_line_cleans_earlier_articles)
+                                  learned_line_cleans_earlier_articles, stored_entities_get_a_new_correction_once)
 from transforms.records import Entity, FeedState
 from warehouse import db as wdb
 from warehouse import store
@@ -44,6 +44,10 @@ def test_a_batch_with_dates_years_apart_reads_a_crowded_history_run_by_run_on_a_
 
 def test_a_learned_line_is_cut_from_stored_articles_on_a_lake(lake) -> None:
     learned_line_cleans_earlier_articles(lake)  # MERGE with CASE, DELETE and UPDATE of stored rows, on DuckLake
+
+
+def test_stored_entities_are_corrected_once_on_a_lake(lake) -> None:
+    stored_entities_get_a_new_correction_once(lake)  # DELETE, INSERT and MERGE of entity rows, on DuckLake
 
 
 def test_writers_creating_one_new_lake_at_once(lake) -> None:

@@ -604,6 +604,10 @@ def test_a_short_line_learned_after_the_line_above_it_goes_with_it_from_stored_a
 
 
 def test_stored_entities_get_a_new_correction_once(db) -> None:
+    stored_entities_get_a_new_correction_once(str(db))
+
+
+def stored_entities_get_a_new_correction_once(location: str) -> None:
     """Entities stored before `enrich.recorrect` changed (ENTITY_SCHEME): a tech post's "React" GPE
     (no place the gazetteer knows in the post) becomes ORG and its "Git" PERSON (the post writes
     "git log") goes, with entity_names and revised_at following; a news report's unknown
@@ -627,14 +631,14 @@ def test_stored_entities_get_a_new_correction_once(db) -> None:
                           Entity("May", "PERSON", news.index("May said"), news.index("May said") + 3)]),
         article(3, text=german, language="de", keywords=["stale"], entities=[at(german, "React", "GPE")]),
     ]
-    with wdb.connect(db) as conn:
+    with wdb.connect(wdb.Warehouse(location)) as conn:
         wdb.migrate(conn)
         store.load_batch(conn, batch, [], [], now=NOW)
         assert store.index_version(conn, "entities") is None
         assert store.recorrect_stored(conn, enrich.ENTITY_SCHEME) == (3, 1)  # 3 with a GPE or one-word PERSON
         assert store.index_version(conn, "entities") == enrich.ENTITY_SCHEME
         assert store.recorrect_stored(conn, enrich.ENTITY_SCHEME) == (2, 0)  # "Git" gone: id1 has no such mention left
-    q = lambda sql: run_query(db, sql)[1]  # noqa: E731
+    q = lambda sql: run_query(location, sql)[1]  # noqa: E731
     assert q("SELECT article_id, name, label FROM entities ORDER BY 1, start_char") == [
         ("id1", "React", "ORG"), ("id2", "Karnataka", "GPE"), ("id2", "India", "GPE"), ("id2", "Theresa May", "PERSON"),
         ("id2", "May", "PERSON"), ("id3", "React", "GPE")]
