@@ -41,7 +41,8 @@ PRIOR_WORDS = 300  # an article's length in words, for the chance that it uses a
 PRIOR_MIN_FREQUENCY = 1e-5  # rarer words get no prior (at 1e-5 it adds 0.15 documents)
 TERM_SCHEME = 3  # bump when content_terms changes: stored document frequencies are recounted
 ENTITY_SCHEME = 1  # bump when `recorrect` changes: stored articles' entities are corrected again
-# (1: unknown GPEs in articles naming no known place are ORG; one-word PERSONs written in lower case go)
+# (1: unknown GPEs in articles naming no known place are ORG, so are one-word PERSONs with a capital
+# inside; one-word PERSONs written in lower case go)
 # (2: links, addresses and negated contractions no longer count; "don't" had counted as "don" and
 # "won't" as "won", words that are also names and verbs. A recount of 1M articles: about 2 minutes;
 # 3: Chinese and Japanese give words, not clauses: "人の感染を確認したと発表した" -> 感染, 確認, 発表;
@@ -68,6 +69,8 @@ _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
 _IN_LOWER_CASE = r"(?<![\w’'/.@-]){}(?![\w’'-])"
 _ONE_WORD = re.compile(r"[^\W\d_][\w’'-]*")
 _INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
+# Surnames written with a capital inside: McLaren, MacDiarmid, DeSantis, DiCaprio, LeCun, LaGuardia, VanDyke.
+_SURNAME_PREFIX = re.compile(r"(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|St|Fitz)[A-Z]")
 _QUOTE_MARKS = "\"“”‘«»„"
 # A list item's bullet, dash or arrow (or an emoji) the span caught before a name, or the "’s" of the word before it.
 _LEADING_MARKS = re.compile(r"^(?:(?:[•·‣◦▪▸►▶→←⇒*\-–—]|[^\w\s\"“‘'(¿¡#@$/.])+|['’]s)\s+")
@@ -414,7 +417,8 @@ def recorrect(entities: list[Entity], text: str, placed: bool, places: Gazetteer
     article's entities get when these rules change (ENTITY_SCHEME). A GPE or LOC no gazetteer knows
     is an organisation when it is written as an acronym or with a capital inside a word ("AI", "F1",
     "OpenAI"), and a GPE it does not know is one in an article that names no place it knows (a tech
-    post's "React", "Heroku"); a one-word PERSON that the text also writes in lower case ("Git",
+    post's "React", "Heroku"); so is a one-word PERSON written with a capital inside ("OpenAI",
+    "SpaceX"; not "McLaren", "DeSantis"); a one-word PERSON that the text also writes in lower case ("Git",
     "Docker" beside "git log", "docker build") is a word and goes, unless it is part of a person the
     article names in full ("May" of Theresa May beside "may")."""
     people = [e.name.split() for e in entities if e.label == "PERSON" and " " in e.name]
@@ -426,6 +430,8 @@ def recorrect(entities: list[Entity], text: str, placed: bool, places: Gazetteer
         if label in ("GPE", "LOC") and not places.lookup(e.name) and (
                 _ACRONYM.match(e.name) or _INNER_CAPITAL.search(e.name) or label == "GPE" and not placed):
             label = "ORG"
+        if label == "PERSON" and " " not in e.name and _INNER_CAPITAL.search(e.name) and not _SURNAME_PREFIX.match(e.name):
+            label = "ORG"  # "OpenAI", "SpaceX", "AdGuard" (not "McLaren", "DeSantis", "LeCun")
         if label == "PERSON" and e.name not in parts and text and _ONE_WORD.fullmatch(e.name):
             if e.name not in written:
                 lower = e.name.lower()
