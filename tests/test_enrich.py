@@ -60,8 +60,10 @@ def test_code_and_lower_case_words_are_not_names() -> None:
 
     fixed = enrich.correct_entities([ent("n’t", "GPE"), ent("max", "PERSON"), ent("shade($color", "PERSON"),
                                      ent("podcast_id", "GPE"), ent("@import", "ORG"), ent("eBay", "ORG"),
-                                     ent("AT&T", "ORG"), ent("Zürich", "GPE")], {}, frozenset(), gazetteer())
-    assert labels(fixed) == {("eBay", "ORG"), ("AT&T", "ORG"), ("Zürich", "GPE")}
+                                     ent("AT&T", "ORG"), ent("Zürich", "GPE"), ent("useCallback", "ORG"),
+                                     ent("loadedFieldArray", "PERSON"), ent("macOS", "ORG"), ent("iPhone", "PRODUCT")],
+                                    {}, frozenset(), gazetteer())
+    assert labels(fixed) == {("eBay", "ORG"), ("AT&T", "ORG"), ("Zürich", "GPE"), ("macOS", "ORG"), ("iPhone", "PRODUCT")}
 
 
 def test_a_brand_is_no_place_unless_the_gazetteer_knows_it() -> None:

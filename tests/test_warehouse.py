@@ -612,7 +612,8 @@ def stored_entities_get_a_new_correction_once(location: str) -> None:
     (no place the gazetteer knows in the post) becomes ORG and its "Git" PERSON (the post writes
     "git log") goes, with entity_names and revised_at following; a news report's unknown
     region beside a known country, a person's surname written as a word elsewhere, and a German
-    article are left as they are. Once: a second pass changes nothing."""
+    article are left as they are; a code identifier ("useCallback") goes wherever it was stored.
+    Once: a second pass changes nothing."""
     from transforms import enrich
     from transforms.gazetteer import gazetteer
 
@@ -623,6 +624,7 @@ def stored_entities_get_a_new_correction_once(location: str) -> None:
     post = "Git keeps the history. Run git log to read it, then React renders the page."
     news = "Karnataka police said floods in India closed roads. Theresa May said more rain may come."
     german = "React und Git: Werkzeuge, die Entwickler in Köln jeden Tag nutzen."
+    code = "Wrap the handler in useCallback so that the list does not render again."
     india = enrich.resolve_places([at(news, "India", "GPE")], gazetteer())[0].place
     batch = [
         article(1, text=post, language="en", keywords=["stale"], entities=[at(post, "Git", "PERSON"), at(post, "React", "GPE")]),
@@ -630,12 +632,13 @@ def stored_entities_get_a_new_correction_once(location: str) -> None:
                 entities=[at(news, "Karnataka", "GPE"), at(news, "India", "GPE"), at(news, "Theresa May", "PERSON"),
                           Entity("May", "PERSON", news.index("May said"), news.index("May said") + 3)]),
         article(3, text=german, language="de", keywords=["stale"], entities=[at(german, "React", "GPE")]),
+        article(4, text=code, language="en", keywords=["stale"], entities=[at(code, "useCallback", "ORG")]),
     ]
     with wdb.connect(wdb.Warehouse(location)) as conn:
         wdb.migrate(conn)
         store.load_batch(conn, batch, [], [], now=NOW)
         assert store.index_version(conn, "entities") is None
-        assert store.recorrect_stored(conn, enrich.ENTITY_SCHEME) == (3, 1)  # 3 with a GPE or one-word PERSON
+        assert store.recorrect_stored(conn, enrich.ENTITY_SCHEME) == (4, 2)  # 4 with a mention the rules judge
         assert store.index_version(conn, "entities") == enrich.ENTITY_SCHEME
         assert store.recorrect_stored(conn, enrich.ENTITY_SCHEME) == (2, 0)  # "Git" gone: id1 has no such mention left
     q = lambda sql: run_query(location, sql)[1]  # noqa: E731
@@ -645,7 +648,8 @@ def stored_entities_get_a_new_correction_once(location: str) -> None:
     assert q("SELECT name, label, articles FROM entity_names WHERE name IN ('React', 'Git') ORDER BY 1, 2") == [
         ("Git", "PERSON", 0), ("React", "GPE", 1), ("React", "ORG", 1)]
     rows = q("SELECT article_id, revised_at IS NOT NULL, list_contains(keywords, 'stale') FROM articles ORDER BY 1")
-    assert rows == [("id1", True, True), ("id2", False, True), ("id3", False, True)]  # keywords as ranked at ingestion
+    assert rows == [("id1", True, True), ("id2", False, True), ("id3", False, True),
+                    ("id4", True, True)]  # keywords as ranked at ingestion
 
 
 def test_a_line_learned_by_a_load_is_cut_from_the_stored_articles_that_carried_it(db) -> None:

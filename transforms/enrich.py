@@ -42,7 +42,7 @@ PRIOR_MIN_FREQUENCY = 1e-5  # rarer words get no prior (at 1e-5 it adds 0.15 doc
 TERM_SCHEME = 3  # bump when content_terms changes: stored document frequencies are recounted
 ENTITY_SCHEME = 1  # bump when `recorrect` changes: stored articles' entities are corrected again
 # (1: unknown GPEs in articles naming no known place are ORG, so are one-word PERSONs with a capital
-# inside; one-word PERSONs written in lower case go)
+# inside; one-word PERSONs written in lower case go, and camel-case code identifiers)
 # (2: links, addresses and negated contractions no longer count; "don't" had counted as "don" and
 # "won't" as "won", words that are also names and verbs. A recount of 1M articles: about 2 minutes;
 # 3: Chinese and Japanese give words, not clauses: "人の感染を確認したと発表した" -> 感染, 確認, 発表;
@@ -420,12 +420,15 @@ def recorrect(entities: list[Entity], text: str, placed: bool, places: Gazetteer
     post's "React", "Heroku"); so is a one-word PERSON written with a capital inside ("OpenAI",
     "SpaceX"; not "McLaren", "DeSantis"); a one-word PERSON that the text also writes in lower case ("Git",
     "Docker" beside "git log", "docker build") is a word and goes, unless it is part of a person the
-    article names in full ("May" of Theresa May beside "may")."""
+    article names in full ("May" of Theresa May beside "may"). A mention that cannot be a name
+    (`is_name`: a camel-case code identifier since scheme 1) goes too."""
     people = [e.name.split() for e in entities if e.label == "PERSON" and " " in e.name]
     parts = {words[0] for words in people} | {words[-1] for words in people}
     written: dict[str, bool] = {}  # one-word PERSON -> whether the text writes it in lower case
     fixed = []
     for e in entities:
+        if not is_name(e.name):
+            continue  # as at ingestion, where the rule may have changed since ("useCallback")
         label = e.label
         if label in ("GPE", "LOC") and not places.lookup(e.name) and (
                 _ACRONYM.match(e.name) or _INNER_CAPITAL.search(e.name) or label == "GPE" and not placed):

@@ -120,16 +120,20 @@ _TRANSLITERATED = re.compile(r"(?:^|[\s-])(?:" + "|".join(sorted(_ARTICLES - {"t
 # Code, markup and formulas that reach a name's slot ("shade($color", "podcast_id", "@b @b", "Int %").
 _CODE_CHARACTERS = re.compile(r"[$(){}\[\]<>=\\@;|_%^~`]")
 _NOT_IN_PLACE_NAMES = re.compile(r"[#*+]")  # "C++" and "C#" are names, but no place's
+# A code identifier in camel case: two or more lower-case letters, then a capital word ("useCallback",
+# "loadedFieldArray", "minBound"); brands start with one ("eBay", "iPhone") or end in capitals ("macOS").
+CAMEL_CASE = r"^[a-z]{2,}[A-Z][a-z]"  # also in SQL: which stored entities a new rule may drop
+_CAMEL_CASE = re.compile(CAMEL_CASE)
 
 
 def is_name(name: str) -> bool:
     """Whether a mention the model calls a name can be one: names have letters, are capitalised
     ("max", "sec", the "n’t" of "aren’t", "eth0" are not; scripts without case are) and hold no
-    code characters; a path, a line comment or a command's flag ("/Volumes/Media", "// Register",
-    "--verbose") is none."""
+    code characters; a path, a line comment, a command's flag or a camel-case identifier
+    ("/Volumes/Media", "// Register", "--verbose", "useCallback") is none."""
     cased = [c for c in name if c.lower() != c.upper()]
     return (any(c.isalpha() for c in name) and (not cased or any(c.isupper() for c in cased))
-            and not _CODE_CHARACTERS.search(name) and not name.startswith(("/", "-")))
+            and not _CODE_CHARACTERS.search(name) and not name.startswith(("/", "-")) and not _CAMEL_CASE.match(name))
 
 
 def place_like(name: str) -> bool:
