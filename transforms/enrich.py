@@ -62,12 +62,12 @@ _NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<![\w'’])\w+n['
 # What carries no language: links, addresses, handles, keys and hashes, numbers.
 _NOT_LANGUAGE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<!\w)[@#]\w+|(?=\S*\d)\S{12,}|\d+")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
-# A name written with a capital inside a word ("OpenAI", "PostgreSQL", "LinkedIn") is a brand,
-# not a place, unless the gazetteer knows it ("McAllen", "DeKalb").
 # A word written in lower case as a word of its own, not inside an address or a handle
 # ("twitter.com", "@twitter") nor as part of a longer one ("git-based").
 _IN_LOWER_CASE = r"(?<![\w’'/.@-]){}(?![\w’'-])"
 _ONE_WORD = re.compile(r"[^\W\d_][\w’'-]*")
+# A name written with a capital inside a word ("OpenAI", "PostgreSQL", "LinkedIn") is a brand,
+# not a place, unless the gazetteer knows it ("McAllen", "DeKalb").
 _INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
 # Surnames written with a capital inside: McLaren, MacDiarmid, DeSantis, DiCaprio, LeCun, LaGuardia, VanDyke.
 _SURNAME_PREFIX = re.compile(r"(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|St|Fitz)[A-Z]")

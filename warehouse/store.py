@@ -317,6 +317,11 @@ _ADD_COUNTS = """
     WHEN MATCHED THEN UPDATE SET articles = {table}.articles + s.articles
     WHEN NOT MATCHED THEN INSERT BY NAME
 """
+# Articles that no longer have a counted key (a cut line's words, a dropped name): one fewer each.
+_SUBTRACT_COUNTS = """
+    MERGE INTO {table} USING (SELECT {keys}, count(*) AS articles FROM {gone} GROUP BY ALL) AS s USING ({keys})
+    WHEN MATCHED THEN UPDATE SET articles = {table}.articles - s.articles
+"""
 
 
 def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
@@ -489,12 +494,8 @@ def _reclean(conn: duckdb.DuckDBPyConnection, numbers: list[int]) -> int:
             FROM revised_terms r JOIN articles a USING (article_id)""")
         conn.execute(f"DELETE FROM article_bands WHERE article_no IN ({', '.join(str(ids[r.article_id]) for r in revisions)})")
         conn.execute("INSERT INTO article_bands SELECT DISTINCT band_key, article_no FROM revised_bands ORDER BY article_no")
-        conn.execute("""
-            MERGE INTO term_df USING (SELECT term, count(*) AS articles FROM terms_gone GROUP BY term) AS s USING (term)
-            WHEN MATCHED THEN UPDATE SET articles = term_df.articles - s.articles""")
-        conn.execute("""
-            MERGE INTO entity_names USING (SELECT name, label, count(*) AS articles FROM names_gone GROUP BY ALL) AS s
-            USING (name, label) WHEN MATCHED THEN UPDATE SET articles = entity_names.articles - s.articles""")
+        conn.execute(_SUBTRACT_COUNTS.format(table="term_df", keys="term", gone="terms_gone"))
+        conn.execute(_SUBTRACT_COUNTS.format(table="entity_names", keys="name, label", gone="names_gone"))
     finally:
         for name in staging:
             conn.unregister(name)
@@ -752,13 +753,13 @@ def recorrect_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int =
             if not changed:
                 _serialise_with_loads(conn)
                 return 0
-            pairs = [(aid, {(e.name, e.label) for e in stored[aid]}, {(e.name, e.label) for e in fixed})
+            pairs = [({(e.name, e.label) for e in stored[aid]}, {(e.name, e.label) for e in fixed})
                      for aid, fixed in changed.items()]
             staging = {
                 "recorrected": _table(_ENTITY_SCHEMA, [(aid, e.name, e.label, e.start_char, e.end_char)
                                                        for aid, fixed in changed.items() for e in fixed]),
-                "pairs_gone": _table(_NAME_SCHEMA, [(name, label) for _, old, new in pairs for name, label in old - new]),
-                "pairs_new": _table(_NAME_SCHEMA, [(name, label) for _, old, new in pairs for name, label in new - old]),
+                "pairs_gone": _table(_NAME_SCHEMA, [pair for old, new in pairs for pair in old - new]),
+                "pairs_new": _table(_NAME_SCHEMA, [pair for old, new in pairs for pair in new - old]),
             }
             ids = _literals(sorted(changed))
             for name, table in staging.items():
@@ -766,9 +767,7 @@ def recorrect_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int =
             try:
                 conn.execute(f"DELETE FROM entities WHERE article_id IN {ids}")
                 conn.execute("INSERT INTO entities BY NAME SELECT * FROM recorrected")
-                conn.execute("""
-                    MERGE INTO entity_names USING (SELECT name, label, count(*) AS articles FROM pairs_gone GROUP BY ALL) AS s
-                    USING (name, label) WHEN MATCHED THEN UPDATE SET articles = entity_names.articles - s.articles""")
+                conn.execute(_SUBTRACT_COUNTS.format(table="entity_names", keys="name, label", gone="pairs_gone"))
                 conn.execute(_ADD_COUNTS.format(table="entity_names", keys="name, label", source="""
                     SELECT name, label, count(*) AS articles FROM pairs_new GROUP BY ALL"""))
                 conn.execute(f"UPDATE articles SET revised_at = current_timestamp WHERE article_id IN {ids}")
