@@ -120,6 +120,37 @@ def test_a_cut_description_finds_the_whole_lead_and_a_lead_already_there_is_not_
     assert extract_article(lead_page(meta=PARAS[0], shown=None)).text.split("\n") == PARAS
 
 
+def test_a_lead_in_a_header_element_left_open_is_its_own_text_not_the_article_after_it() -> None:
+    # thelocal.se: <h2 class="excerpt">lead<div class="content">...</div> with the </h2> missing, so
+    # the parser puts the whole article inside the h2; its text is far longer than the description
+    body = "".join(f"<p>{p}</p>" for p in PARAS)
+    html = ("<html><head><title>Budget passes</title>"
+            f"<meta property='og:description' content=\"{LEAD}\"></head><body><nav>Home | News</nav>"
+            f"<main><h1>Budget passes</h1><h2 class='excerpt'>{LEAD}<div class='content'>{body}</div>"
+            "</main><footer>© 2024 Example</footer></body></html>").encode()
+    assert extract_article(html).text.split("\n") == [LEAD, *PARAS]
+
+
+def test_a_lead_put_back_goes_under_the_headline_so_the_headline_is_still_cut() -> None:
+    # the page prints headline, lead, text; trafilatura keeps the headline and drops the lead
+    body = "".join(f"<p>{p}</p>" for p in PARAS)
+    html = ("<html><head><title>Budget passes</title>"
+            f"<meta property='og:description' content=\"{LEAD}\"></head><body><nav>Home | News</nav>"
+            f"<main><div class='head'><h1>Budget passes</h1><div class='teaser-text'>{LEAD}</div></div>"
+            f"<div class='article-body'><h1>Budget passes</h1>{body}</div></main></body></html>").encode()
+    assert extract_article(html).text.split("\n") == ["Budget passes", LEAD, *PARAS]
+    article = build_article(entry(title=None), page(html))
+    assert article.text.split("\n") == [LEAD, *PARAS]
+    assert [(r.rule, r.text) for r in article.removals] == [("headline", "Budget passes")]
+
+
+def test_an_xhtml_pages_lead_and_a_description_holding_markup_are_read() -> None:
+    # lxml refuses a str that declares its encoding; a CMS escapes the lead's <p> into the description
+    xhtml = lead_page().decode().replace("<html>", "<?xml version='1.0' encoding='utf-8'?>\n<html>", 1)
+    assert extract_article(xhtml.encode()).text.split("\n") == [LEAD, *PARAS]
+    assert extract_article(lead_page(meta=f"&lt;p&gt;{LEAD}&lt;/p&gt;")).text.split("\n") == [LEAD, *PARAS]
+
+
 def test_the_pages_article_body_stands_in_when_trafilatura_finds_little() -> None:
     import json
 

@@ -89,6 +89,7 @@ def _parse_date(value: str | None) -> datetime | None:
 
 _LEAD_META = ("og:description", "description", "twitter:description")
 _INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "title", "meta", "svg", "button", "select"})
+_MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 MIN_LEAD = 40  # a description shorter than this is a tagline, not a standfirst
 BODY_RATIO = 3  # trafilatura found under a third of the page's own articleBody: it missed the article
 MIN_BODY = 500
@@ -110,7 +111,8 @@ def _standfirst(tree: lxml_html.HtmlElement) -> str | None:
     seen: list[str] = []
     for meta in tree.iter("meta"):
         key = (meta.get("property") or meta.get("name") or "").lower()
-        value = _squash(meta.get("content") or "")
+        # a CMS may put the lead's markup in the description too ("&lt;p&gt;Die frühen ..."): its text counts
+        value = _squash(_MARKUP.sub(" ", meta.get("content") or ""))
         if key in _LEAD_META and len(value) >= MIN_LEAD and value not in seen:
             seen.append(value)
     for description in seen:
@@ -142,9 +144,28 @@ def _block_starting_with(body: lxml_html.HtmlElement, core: str) -> str | None:
                 text = _squash(candidate.text_content())
                 if len(text) >= len(core):
                     if text.startswith(core):
-                        return text
+                        inline = _squash(_inline_text(candidate))
+                        # an element left open (a header's <h2> never closed) holds the article after
+                        # its own lead: the lead is its text up to the first block inside it
+                        return inline if len(inline) >= len(core) and inline.startswith(core) else text
                     break
     return None
+
+
+_BLOCKS = frozenset({"p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "ul", "ol", "li",
+                     "table", "figure", "blockquote", "form", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "dl", "hr"})
+
+
+def _inline_text(element: lxml_html.HtmlElement) -> str:
+    """The element's text up to its first block-level child (its inline children's text included)."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag in _BLOCKS:
+            break
+        if isinstance(child.tag, str) and child.tag not in _INVISIBLE:
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _article_body(tree: lxml_html.HtmlElement) -> str | None:
@@ -170,8 +191,13 @@ def _article_body(tree: lxml_html.HtmlElement) -> str | None:
     return None
 
 
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
 def _page_hints(content: bytes | str) -> tuple[str | None, str | None]:
     """(standfirst, articleBody) of a page, read from its own parse (trafilatura prunes its tree)."""
+    if isinstance(content, str):  # lxml refuses a str that declares its encoding (an XHTML page's <?xml ...?>)
+        content = _XML_DECLARATION.sub("", content, count=1)
     try:
         tree = lxml_html.fromstring(content)
     except (ValueError, etree.LxmlError):
@@ -230,7 +256,12 @@ def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted |
     if body and (len(body) >= MIN_BODY and len(body) > BODY_RATIO * len(text) or _squash(body) == _squash(text)):
         text = body
     if lead and text and _squash(lead)[:60] not in _squash(text):
-        text = f"{lead}\n{text}"
+        first, _, rest = text.partition("\n")
+        title = getattr(doc, "title", None)
+        if title and rest and _squash(first) == _squash(title):  # the headline stays above the lead, as on the page
+            text = f"{first}\n{lead}\n{rest}"
+        else:
+            text = f"{lead}\n{text}"
     if not text:
         return None
     return Extracted(  # doc is None when only the articleBody was found: no metadata then
