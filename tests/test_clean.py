@@ -212,6 +212,8 @@ def test_sentences_that_look_like_the_new_kinds_of_noise_stay(sentence: str) -> 
         ("Video verfügbar bis 28.02.2021", "ui_chrome"),
         ("Dowiedz się więcej: Kto jak głosował ws. unijnych funduszy? Jeden z polityków wyłamał się", "related_links"),
         ("À lire aussi » Ballonnements, lourdeurs... Quel est votre profil digestif ?", "related_links"),
+        ("MIRA | Kenji Fujimori: PJ concluye con interrogatorio a testigos en juicio por presunta compra de votos",
+         "related_links"),
         ("Alles über nachhaltige Wanderschuhe findest Du hier.", "related_links"),
     ],
 )

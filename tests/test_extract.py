@@ -151,6 +151,18 @@ def test_an_xhtml_pages_lead_and_a_description_holding_markup_are_read() -> None
     assert extract_article(lead_page(meta=f"&lt;p&gt;{LEAD}&lt;/p&gt;")).text.split("\n") == [LEAD, *PARAS]
 
 
+def test_a_lead_is_found_by_any_description_and_may_say_more_than_it() -> None:
+    # pcgamer.com: `description` (escaped twice) is the first paragraph, og:description the standfirst
+    html = lead_page().replace(b"<title>", f"<meta name='description' content='{PARAS[0]}'><title>".encode(), 1)
+    assert extract_article(html).text.split("\n") == [LEAD, *PARAS]
+    twice = LEAD.replace("four-hour", "four&amp;#8209;hour").replace("'", "&amp;#39;")  # "&#39;" in the text
+    assert extract_article(lead_page(meta=twice, shown=LEAD.replace("four-hour", "four\u2011hour"))).text.split("\n")[0] == LEAD.replace("four-hour", "four\u2011hour")
+    # t3n.de: the description is the first sentence of a two-sentence teaser
+    teaser = LEAD + " Roads lose a fifth of their money, which the mayor called a painful but necessary choice."
+    assert len(teaser) > len(LEAD) * 1.3 + 20
+    assert extract_article(lead_page(shown=teaser)).text.split("\n") == [teaser, *PARAS]
+
+
 def test_the_pages_article_body_stands_in_when_trafilatura_finds_little() -> None:
     import json
 

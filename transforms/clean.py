@@ -157,7 +157,7 @@ _TEASER_ARROWS = re.compile(r"^>>\s*\S.{3,200}\S\s*<<$")
 _RELATED_INLINE = re.compile(
     r"^(?:read more|read also|also read|see also|related|watch|listen|more|lesen sie auch|mehr dazu|lire aussi"
     r"|à lire aussi|voir aussi|mira|lee también|leggi anche|czytaj (?:też|także)|dowiedz się więcej|lue myös|läs också)"
-    r"\s*[:»]\s*\S.{2,200}$",
+    r"\s*[:»|]\s*\S.{2,200}$",  # "MIRA | Kenji Fujimori: ..." (elcomercio.pe)
     re.IGNORECASE,
 )
 

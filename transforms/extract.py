@@ -100,28 +100,30 @@ def _squash(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def _standfirst(tree: lxml_html.HtmlElement) -> str | None:
-    """The article's lead as the page shows it: the visible block whose text is the description
-    the page declares for itself (og:description, description), not much longer. trafilatura often
-    drops it, as it sits in the article's header beside the headline. A description that no block
-    shows (it exists in the metadata only) is not article text."""
+def _standfirst(tree: lxml_html.HtmlElement) -> list[str]:
+    """The article's lead as the page shows it: the visible blocks whose text is a description
+    the page declares for itself (og:description, description), not much longer, one a description.
+    trafilatura often drops it, as it sits in the article's header beside the headline. A
+    description that no block shows (it exists in the metadata only) is not article text. A page
+    may declare two: its first paragraph as one, its standfirst as the other (pcgamer.com)."""
     body = tree.find("body")
     if body is None:
-        return None
+        return []
     seen: list[str] = []
     for meta in tree.iter("meta"):
         key = (meta.get("property") or meta.get("name") or "").lower()
         # a CMS may put the lead's markup in the description too ("&lt;p&gt;Die frühen ..."): its text counts
-        value = _squash(_MARKUP.sub(" ", meta.get("content") or ""))
+        value = _squash(_MARKUP.sub(" ", html.unescape(meta.get("content") or "")))
         if key in _LEAD_META and len(value) >= MIN_LEAD and value not in seen:
             seen.append(value)
+    leads: list[str] = []
     for description in seen:
         core = description.rstrip(".… ")[:120]  # descriptions are often cut short with an ellipsis
-        limit = max(len(description) * 1.3, len(description) + 60)
+        limit = max(len(description) * 1.3, len(description) + 100)
         lead = _block_starting_with(body, core)
-        if lead is not None and len(lead) <= limit:
-            return lead
-    return None
+        if lead is not None and len(lead) <= limit and lead not in leads:
+            leads.append(lead)
+    return leads
 
 
 def _block_starting_with(body: lxml_html.HtmlElement, core: str) -> str | None:
@@ -194,16 +196,16 @@ def _article_body(tree: lxml_html.HtmlElement) -> str | None:
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
-def _page_hints(content: bytes | str) -> tuple[str | None, str | None]:
-    """(standfirst, articleBody) of a page, read from its own parse (trafilatura prunes its tree)."""
+def _page_hints(content: bytes | str) -> tuple[list[str], str | None]:
+    """(standfirst blocks, articleBody) of a page, read from its own parse (trafilatura prunes its tree)."""
     if isinstance(content, str):  # lxml refuses a str that declares its encoding (an XHTML page's <?xml ...?>)
         content = _XML_DECLARATION.sub("", content, count=1)
     try:
         tree = lxml_html.fromstring(content)
     except (ValueError, etree.LxmlError):
-        return None, None
+        return [], None
     if not isinstance(tree, lxml_html.HtmlElement):
-        return None, None
+        return [], None
     return _standfirst(tree), _article_body(tree)
 
 
@@ -249,13 +251,14 @@ def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted |
         return None
     text = (doc.text or "").strip() if doc is not None else ""
     try:
-        lead, body = _page_hints(content)
+        leads, body = _page_hints(content)
     except RecursionError:
-        lead, body = None, None
+        leads, body = [], None
     # trafilatura's own fallback takes articleBody too, but with its paragraphs run together
     if body and (len(body) >= MIN_BODY and len(body) > BODY_RATIO * len(text) or _squash(body) == _squash(text)):
         text = body
-    if lead and text and _squash(lead)[:60] not in _squash(text):
+    lead = next((lead for lead in leads if _squash(lead)[:60] not in _squash(text)), None)
+    if lead and text:
         first, _, rest = text.partition("\n")
         title = getattr(doc, "title", None)
         if title and rest and _squash(first) == _squash(title):  # the headline stays above the lead, as on the page
