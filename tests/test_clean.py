@@ -77,6 +77,25 @@ def test_headline_repeated_and_crumbs_before_it_removed() -> None:
     assert [r.rule for r in cleaned.removals] == ["crumb", "headline", "headline"]
 
 
+@pytest.mark.parametrize("title, head", [
+    # a page's <title> carries the site and section the text's headline does not
+    ("Council passes budget after long debate | Politics | Example Telegram", ["Council passes budget after long debate"]),
+    ("Example Telegram - Council passes budget after long debate", ["Council passes budget after long debate"]),
+    # a kicker and the headline on two lines (taz.de)
+    ("Budget vote: Council passes budget", ["Budget vote", "Council passes budget"]),
+])
+def test_a_headline_printed_without_the_titles_site_name_or_under_its_kicker_goes(title: str, head: list[str]) -> None:
+    cleaned = clean_text("\n".join([*head, BODY]), title=title)
+    assert cleaned.text == BODY
+    assert [r.rule for r in cleaned.removals] == ["headline"] * len(head)
+
+
+def test_a_short_part_of_the_title_is_a_site_name_not_the_headline() -> None:
+    # "Example Telegram" (two words) as the first line is a label, not the headline: it stays
+    text = f"Example Telegram\n{BODY}"
+    assert clean_text(text, title="Council passes budget after long debate | Example Telegram").text == text
+
+
 def test_a_section_heading_that_reads_as_the_title_stays_below_the_first_paragraph() -> None:
     # a post titled "My Shed" has a section "My Shed" after its opening paragraph and "I <3 CodePen"
     text = ("More often than not I open a new CodePen at least 20-30 times a day. I don't keep count.\n"

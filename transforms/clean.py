@@ -445,11 +445,16 @@ def _drop_headline(c: _Cleaner, title: str | None) -> str | None:
     (site name, section) that stand before it. Without a title, a line printed twice near the
     top, or else a short unpunctuated first line followed by a paragraph, is taken as the headline."""
     zone = min(HEAD_ZONE, len(c.lines))
-    target = normalize_for_match(title) if title else None
-    hits = [i for i in range(zone) if target and normalize_for_match(c.lines[i]) == target]
+    forms = _title_forms(title) if title else set()
+    hits = [i for i in range(zone) if normalize_for_match(c.lines[i]) in forms]
+    if not hits and title:  # a kicker and its headline on two lines: "Siemens und die Kohlemine Adani" / "Kaeser ..."
+        whole = normalize_for_match(title)
+        hits = next(([i, i + 1] for i in range(zone - 1) if c.lines[i + 1]
+                     and normalize_for_match(f"{c.lines[i]} {c.lines[i + 1]}") == whole), [])
     # below a paragraph of the article's own, a line that reads as the title is a section heading
     # ("My Shed" in a post titled "My Shed"): the headline stands above the text, under its crumbs
-    hits = [i for i in hits if all(_is_short_label(line) or normalize_for_match(line) == target for line in c.lines[:i])]
+    hits = [i for i in hits if all(_is_short_label(line) or normalize_for_match(line) in forms or j in hits
+                                   for j, line in enumerate(c.lines[:i]))]
     if not hits and not title:
         # A line the page prints twice in a row (page heading, article heading) above the first
         # paragraph, with only short labels (site name, section) before it, is the headline.
@@ -473,6 +478,27 @@ def _drop_headline(c: _Cleaner, title: str | None) -> str | None:
     for i in hits:
         c.drop(i, "headline")
     return title
+
+
+# What a page's <title> adds to its headline: the site and section, after or before a separator
+# ("Remote Support mit Smart Glasses – AR-Kundenservice der Zukunft? - Management Circle",
+# "Buß- und Ordnungsgeld gegen Anwalt wegen Maskenverweigerung | Recht | Haufe").
+_TITLE_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|•|::|«|»)\s+")
+MIN_HEADLINE_WORDS = 3  # a shorter part of a title is a site or section name, not the headline
+
+
+def _title_forms(title: str) -> set[str]:
+    """The title and, when it has site or section parts, each run of its parts from the first or to
+    the last of at least MIN_HEADLINE_WORDS words: the headline as the text may print it."""
+    forms = {normalize_for_match(title)}
+    parts = _TITLE_SEPARATOR.split(title)
+    seps = _TITLE_SEPARATOR.findall(title)
+    for k in range(1, len(parts)):
+        for run in ("".join(p + s for p, s in zip(parts[:k], [*seps[:k - 1], ""])),
+                    "".join(p + s for p, s in zip(parts[k:], [*seps[k:], ""]))):
+            if len((form := normalize_for_match(run)).split()) >= MIN_HEADLINE_WORDS:
+                forms.add(form)
+    return forms
 
 
 def _drop_embedded_posts(c: _Cleaner) -> None:
