@@ -24,6 +24,10 @@ BODY = (
         ("Share this article", "ui_chrome"),
         ("5 min read", "ui_chrome"),
         ("By Jane Doe", "byline"),
+        ("Von Daniel Weinmann", "byline"),
+        ("Par Jacques Munier", "byline"),
+        ("Autor: Fritz Imhof", "byline"),
+        ("Por Ángel Núñez", "byline"),
         ("Published: 12 March 2024, 10:15", "dateline"),
         ("Photo: Jane Doe/Reuters", "photo_credit"),
         ("Above photo: Roberto Schmidt/AFP.", "photo_credit"),
@@ -387,6 +391,15 @@ def test_a_config_listing_is_not_a_photo_credit(config: str) -> None:
 def test_a_photo_credit_in_lower_case_with_an_agency_name_still_goes() -> None:
     cleaned = clean_text(f"{BODY}\nFoto: dpa\n{BODY}")
     assert cleaned.photo_credit == "dpa" and "Foto: dpa" not in cleaned.text
+
+
+def test_a_byline_in_another_language_goes_to_metadata_and_look_alikes_stay() -> None:
+    cleaned = clean_text(f"{BODY}\nVon Cosima Künzel")
+    assert cleaned.text == BODY and cleaned.author == "Cosima Künzel"
+    # a heading ("Von Menschen"), a route, a book's credit in lower case are not bylines
+    for line in ("Von Menschen", "Von Berlin nach Paris", "von Josef Kastner, Marieke Hübner und Imke Schlömer"):
+        text = f"{BODY}\n{line}\n{BODY}"
+        assert clean_text(text).text == text, line
 
 
 def test_a_list_of_books_and_their_authors_keeps_its_by_lines() -> None:

@@ -144,6 +144,17 @@ def test_a_lead_put_back_goes_under_the_headline_so_the_headline_is_still_cut() 
     assert [(r.rule, r.text) for r in article.removals] == [("headline", "Budget passes")]
 
 
+def test_a_lead_goes_under_a_headline_printed_without_the_titles_site_name_or_under_its_kicker() -> None:
+    body = "".join(f"<p>{p}</p>" for p in PARAS)
+    for title, shown in (("Council passes the budget | Politics | Example Telegram", "<h1>Council passes the budget</h1>"),
+                         ("City hall: Council passes the budget | Example Telegram", "<p>City hall:</p><h1>Council passes the budget</h1>")):
+        html = (f"<html><head><title>{title}</title><meta property='og:title' content='{title}'>"
+                f"<meta property='og:description' content=\"{LEAD}\"></head><body><nav>Home | News</nav>"
+                f"<main><div class='head'>{shown}<div class='teaser-text'>{LEAD}</div></div>"
+                f"<div class='article-body'>{shown}{body}</div></main></body></html>").encode()
+        assert build_article(entry(title=None), page(html)).text.split("\n") == [LEAD, *PARAS], title
+
+
 def test_an_xhtml_pages_lead_and_a_description_holding_markup_are_read() -> None:
     # lxml refuses a str that declares its encoding; a CMS escapes the lead's <p> into the description
     xhtml = lead_page().decode().replace("<html>", "<?xml version='1.0' encoding='utf-8'?>\n<html>", 1)

@@ -81,6 +81,14 @@ _BYLINE = re.compile(
     r"^(?i:by|written by|reporting by|words by|story by)(?:\s*[:\-]\s*|\s+)"
     r"(?P<who>[A-Z][\w.'’\-]*(?:[ ,&]+(?:and\s+)?[A-Z][\w.'’\-]*){0,7})\s*\.?$"
 )
+# Bylines in the pipeline's other languages (de, fr, es, it, nl, pl): the word starts the line with
+# its capital ("Von Daniel Weinmann"; a book's "von Josef Kastner, ..." credit stays), and a first
+# and a last name at least follow it ("Von Menschen" is a heading).
+_BYLINE_ABROAD = re.compile(
+    r"^(?:Von|Par|Por|Escrito por|Geschrieben von|Écrit par|Scritto da|Door|Autor(?:in)?:|Auteur ?:|Autore:|Autorka:)\s+"
+    r"(?P<who>{cap}[\w.'’\-]*(?:[ ,&]+(?:und\s+|et\s+|y\s+|e\s+|en\s+|i\s+)?{cap}[\w.'’\-]*){{1,7}})\s*\.?$"
+    .format(cap="[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŠŽČ]")
+)
 _DATELINE = re.compile(
     r"^(?:published|posted|updated|last updated|first published)(?: on| at)?\s*:?\s+"
     r"[\w ,:./\-+]{4,60}$",
@@ -379,7 +387,7 @@ def _drop_shortcodes(c: _Cleaner) -> None:
 
 def _drop_line_noise(c: _Cleaner) -> None:
     # Three or more "by Name" lines are a list of works and their authors, not the article's byline.
-    bylines = sum(1 for line in c.lines if len(line.split()) <= 12 and _BYLINE.match(line))
+    bylines = sum(1 for line in c.lines if len(line.split()) <= 12 and (_BYLINE.match(line) or _BYLINE_ABROAD.match(line)))
     for i, line in enumerate(c.lines):
         if "↩" in line and (backlink := _BACKLINK.search(line)):
             c.removals.append(Removal("ui_chrome", backlink.group().strip()))
@@ -396,7 +404,7 @@ def _drop_line_noise(c: _Cleaner) -> None:
             c.drop(i, "ui_chrome")
         elif words <= 10 and _RELATIVE_TIME.search(line) and _is_short_label(line, 10):
             c.drop(i, "ui_chrome")
-        elif words <= 12 and bylines <= MAX_BYLINES and (m := _BYLINE.match(line)):
+        elif words <= 12 and bylines <= MAX_BYLINES and (m := _BYLINE.match(line) or _BYLINE_ABROAD.match(line)):
             c.meta.setdefault("author", m.group("who").strip(" ,"))
             c.drop(i, "byline")
         elif words <= 12 and _DATELINE.match(line) and any(ch.isdigit() for ch in line):  # a date has a number
@@ -445,12 +453,11 @@ def _drop_headline(c: _Cleaner, title: str | None) -> str | None:
     (site name, section) that stand before it. Without a title, a line printed twice near the
     top, or else a short unpunctuated first line followed by a paragraph, is taken as the headline."""
     zone = min(HEAD_ZONE, len(c.lines))
-    forms = _title_forms(title) if title else set()
+    forms = title_forms(title) if title else set()
     hits = [i for i in range(zone) if normalize_for_match(c.lines[i]) in forms]
     if not hits and title:  # a kicker and its headline on two lines: "Siemens und die Kohlemine Adani" / "Kaeser ..."
-        whole = normalize_for_match(title)
         hits = next(([i, i + 1] for i in range(zone - 1) if c.lines[i + 1]
-                     and normalize_for_match(f"{c.lines[i]} {c.lines[i + 1]}") == whole), [])
+                     and normalize_for_match(f"{c.lines[i]} {c.lines[i + 1]}") in forms), [])
     # below a paragraph of the article's own, a line that reads as the title is a section heading
     # ("My Shed" in a post titled "My Shed"): the headline stands above the text, under its crumbs
     hits = [i for i in hits if all(_is_short_label(line) or normalize_for_match(line) in forms or j in hits
@@ -487,7 +494,7 @@ _TITLE_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|•|::|«|»)\s+")
 MIN_HEADLINE_WORDS = 3  # a shorter part of a title is a site or section name, not the headline
 
 
-def _title_forms(title: str) -> set[str]:
+def title_forms(title: str) -> set[str]:
     """The title and, when it has site or section parts, each run of its parts from the first or to
     the last of at least MIN_HEADLINE_WORDS words: the headline as the text may print it."""
     forms = {normalize_for_match(title)}

@@ -13,6 +13,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from transforms import charsets
+from transforms.clean import normalize_for_match, title_forms
 from transforms.records import Extracted
 
 
@@ -259,12 +260,9 @@ def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted |
         text = body
     lead = next((lead for lead in leads if _squash(lead)[:60] not in _squash(text)), None)
     if lead and text:
-        first, _, rest = text.partition("\n")
-        title = getattr(doc, "title", None)
-        if title and rest and _squash(first) == _squash(title):  # the headline stays above the lead, as on the page
-            text = f"{first}\n{lead}\n{rest}"
-        else:
-            text = f"{lead}\n{text}"
+        lines = text.split("\n")
+        head = _headline_lines(lines, getattr(doc, "title", None))  # the headline stays above the lead, as on the page
+        text = "\n".join([*lines[:head], lead, *lines[head:]])
     if not text:
         return None
     return Extracted(  # doc is None when only the articleBody was found: no metadata then
@@ -274,6 +272,19 @@ def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted |
         published_at=_parse_date(getattr(doc, "date", None)),
         license=getattr(doc, "license", None) or None,
     )
+
+
+def _headline_lines(lines: list[str], title: str | None) -> int:
+    """How many of the text's first lines print the page's title (none, one, or a kicker and a
+    headline on two), as the cleaner will know them (`clean.title_forms`)."""
+    if not title or len(lines) < 2:
+        return 0
+    forms = title_forms(title)
+    if normalize_for_match(lines[0]) in forms:
+        return 1
+    if len(lines) > 2 and normalize_for_match(f"{lines[0]} {lines[1]}") in forms:
+        return 2
+    return 0
 
 
 def extract_article(content: bytes, *, url: str | None = None, content_type: str | None = None) -> Extracted | None:
