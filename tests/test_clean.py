@@ -246,6 +246,12 @@ def test_captions_credits_and_link_pointers_go(noise: str, rule: str) -> None:
     assert [r.rule for r in cleaned.removals] == [rule]
 
 
+@pytest.mark.parametrize("marker", ["Diese Artikel könnten dich auch interessieren:", "MÁS INFORMACIÓN:", "Lue seuraavaksi:"])
+def test_a_related_links_marker_left_last_goes(marker: str) -> None:
+    cleaned = clean_text(f"{BODY}\n{marker}")
+    assert cleaned.text == BODY and [r.rule for r in cleaned.removals] == ["related_links"]
+
+
 def test_a_finnish_read_more_heading_goes_with_its_headlines() -> None:
     text = (f"{BODY}\nLue aiheesta lisää:\nKorkeasaaren karhut heräsivät jo – talviunet jäivät lyhyiksi\n"
             "Vuosi 2018 toi kylmää, kuumaa ja kuivaa")

@@ -140,11 +140,12 @@ _RELATED_MARKER = re.compile(
     r"|share this (?:article|story|post)"
     # the same markers in the languages the pipeline meets most (de, fr, es, it, pl, pt, nl)
     r"|(?:zum )?weiterlesen|weitere (?:informationen|infos|artikel(?: zum thema)?|nachrichten)|mehr zum thema"
-    r"|lesen sie (?:auch|mehr)|auch interessant|das könnte sie (?:auch )?interessieren|kommentierte artikel"
-    r"|(?:à )?lire aussi|voir aussi|sur le même sujet|lee (?:también|más)|te puede interesar|ver también"
+    r"|lesen sie (?:auch|mehr)|auch interessant|(?:das|diese artikel) könnte(?:n)? (?:sie|dich|euch) (?:auch )?interessieren"
+    r"|kommentierte artikel"
+    r"|(?:à )?lire aussi|voir aussi|sur le même sujet|lee (?:también|más)|te puede interesar|ver también|más información"
     r"|leggi anche|vedi anche|czytaj (?:też|także|więcej)|zobacz (?:też|także)|dowiedz się więcej"
     r"|leia (?:também|mais)|lees ook|meer over"
-    r"|lue (?:myös|lisää|aiheesta lisää)|läs (?:också|mer)|læs (?:også|mere)|les (?:også|mer))\s*[:.…»>\-]*$",
+    r"|lue (?:myös|lisää|aiheesta lisää|seuraavaksi)|läs (?:också|mer)|læs (?:også|mere)|les (?:også|mer))\s*[:.…»>\-]*$",
     re.IGNORECASE,
 )
 # A marker that opens a press contact block (names, phones, addresses under it).
