@@ -102,11 +102,12 @@ def _squash(text: str) -> str:
 
 
 def _standfirst(tree: lxml_html.HtmlElement) -> list[str]:
-    """The article's lead as the page shows it: the visible blocks whose text is a description
-    the page declares for itself (og:description, description), not much longer, one a description.
-    trafilatura often drops it, as it sits in the article's header beside the headline. A
-    description that no block shows (it exists in the metadata only) is not article text. A page
-    may declare two: its first paragraph as one, its standfirst as the other (pcgamer.com)."""
+    """The article's lead as the page shows it: for each description the page declares for itself
+    (og:description, description), the visible block whose text starts with it and is not much
+    longer. trafilatura often drops the lead, as it sits in the article's header beside the
+    headline. A description that no block shows (it exists in the metadata only) is not article
+    text. A page may declare two: its first paragraph as one, its standfirst as the other
+    (pcgamer.com); the caller takes the first block its text lacks."""
     body = tree.find("body")
     if body is None:
         return []
