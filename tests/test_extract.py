@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from transforms.articles import build_article, canonical_url, url_key, variant_rank
-from transforms.extract import extract_article, html_to_text
+from transforms.extract import extract_article, html_to_text, without_site_name
 from transforms.records import FeedEntry, Fetched, Rejected
 
 PARAS = [f"Paragraph {i} of the report explains in plain words what the city council decided on the budget today." for i in range(6)]
@@ -172,6 +172,31 @@ def test_a_lead_is_found_by_any_description_and_may_say_more_than_it() -> None:
     teaser = LEAD + " Roads lose a fifth of their money, which the mayor called a painful but necessary choice."
     assert len(teaser) > len(LEAD) * 1.3 + 20
     assert extract_article(lead_page(shown=teaser)).text.split("\n") == [teaser, *PARAS]
+
+
+@pytest.mark.parametrize("title, site, url, expected", [
+    ("Tagesschau unterschlägt Hass-Demo in Essen - reitschuster.de", "reitschuster.de", None,
+     "Tagesschau unterschlägt Hass-Demo in Essen"),
+    ("Berlin confronts Germany's colonial past | DW | 19.01.2020", "DW.COM", "https://www.dw.com/en/a-52055780",
+     "Berlin confronts Germany's colonial past"),
+    ("SEKRÈ MYSTERY BAG - jede Frau braucht ein Geheimnis! - Martina Berg - Lady 50plus", "Martina Berg - Lady 50plus",
+     None, "SEKRÈ MYSTERY BAG - jede Frau braucht ein Geheimnis!"),
+    ("Example Telegram | Council passes budget", None, "https://www.example-telegram.co.uk/news/1", "Council passes budget"),
+    # no site's name in it: the title stays, a date beside the headline included
+    ("Wahlen in Thüringen - 19.01.2020", "Example Telegram", None, "Wahlen in Thüringen - 19.01.2020"),
+    ("Update | Deceased Clarendon crash victims identified", "jamaica-gleaner.com", None,
+     "Update | Deceased Clarendon crash victims identified"),
+    ("Example Telegram", "Example Telegram", None, "Example Telegram"),  # never cut to nothing
+])
+def test_the_page_title_loses_the_sites_name(title: str, site: str | None, url: str | None, expected: str) -> None:
+    assert without_site_name(title, site, url) == expected
+
+
+def test_an_extracted_page_title_is_the_headline_without_the_site() -> None:
+    html = ("<html><head><title>Council passes the budget - Example News</title>"
+            "<meta property='og:site_name' content='Example News'></head><body><article>"
+            + "".join(f"<p>{p}</p>" for p in PARAS) + "</article></body></html>")
+    assert extract_article(html.encode()).title == "Council passes the budget"
 
 
 def test_the_pages_article_body_stands_in_when_trafilatura_finds_little() -> None:

@@ -491,7 +491,7 @@ def _drop_headline(c: _Cleaner, title: str | None) -> str | None:
 # What a page's <title> adds to its headline: the site and section, after or before a separator
 # ("Remote Support mit Smart Glasses – AR-Kundenservice der Zukunft? - Management Circle",
 # "Buß- und Ordnungsgeld gegen Anwalt wegen Maskenverweigerung | Recht | Haufe").
-_TITLE_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|•|::|«|»)\s+")
+TITLE_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|•|::|«|»)\s+")
 MIN_HEADLINE_WORDS = 3  # a shorter part of a title is a site or section name, not the headline
 
 
@@ -499,8 +499,8 @@ def title_forms(title: str) -> set[str]:
     """The title and, when it has site or section parts, each run of its parts from the first or to
     the last of at least MIN_HEADLINE_WORDS words: the headline as the text may print it."""
     forms = {normalize_for_match(title)}
-    parts = _TITLE_SEPARATOR.split(title)
-    seps = _TITLE_SEPARATOR.findall(title)
+    parts = TITLE_SEPARATOR.split(title)
+    seps = TITLE_SEPARATOR.findall(title)
     for k in range(1, len(parts)):
         for run in ("".join(p + s for p, s in zip(parts[:k], [*seps[:k - 1], ""])),
                     "".join(p + s for p, s in zip(parts[k:], [*seps[k:], ""]))):

@@ -7,13 +7,14 @@ import logging
 import re
 from collections import deque
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
 from transforms import charsets
-from transforms.clean import normalize_for_match, title_forms
+from transforms.clean import TITLE_SEPARATOR, normalize_for_match, title_forms
 from transforms.records import Extracted
 
 
@@ -268,11 +269,53 @@ def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted |
         return None
     return Extracted(  # doc is None when only the articleBody was found: no metadata then
         text=text,
-        title=getattr(doc, "title", None) or None,
+        title=without_site_name(getattr(doc, "title", None), getattr(doc, "sitename", None), url) or None,
         author=getattr(doc, "author", None) or None,
         published_at=_parse_date(getattr(doc, "date", None)),
         license=getattr(doc, "license", None) or None,
     )
+
+
+_ALNUM = re.compile(r"[^0-9a-z]+")
+_TLD = re.compile(r"\.(?:com|net|org|info|co\.uk|[a-z]{2})$")
+_DATE_PART = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+
+
+def without_site_name(title: str | None, sitename: str | None, url: str | None = None) -> str | None:
+    """The page's <title> without the site's name its publisher adds after or before the headline
+    ("Tagesschau unterschlägt Hass-Demo in Essen - reitschuster.de", "... | DW | 19.01.2020"): a part
+    after the last separator (or before the first) that is the site's name as the page declares it
+    or as its host spells it, and a date beside it. The headline itself is never cut away."""
+    if not title:
+        return title
+    names = set()
+    for name in (sitename, urlsplit(url).hostname if url else None):
+        if name:
+            name = name.casefold().removeprefix("www.")
+            names |= {_ALNUM.sub("", name), _ALNUM.sub("", _TLD.sub("", name))}
+    names.discard("")
+    if not names:
+        return title
+    parts = TITLE_SEPARATOR.split(title)
+    seps = TITLE_SEPARATOR.findall(title)
+
+    def is_site(run: list[str]) -> bool:  # the site's name may hold a separator ("Martina Berg - Lady 50plus")
+        return _ALNUM.sub("", "".join(run).casefold()) in names
+
+    first, last = 0, len(parts)
+    while last > 1 and _DATE_PART.match(parts[last - 1].strip()):
+        last -= 1  # "| DW | 19.01.2020"
+    site_end = next((k for k in range(1, last) if is_site(parts[k:last])), None)
+    if site_end is None:
+        last = len(parts)  # a date alone is the headline's ("Wahlen - 19.01.2020")
+    else:
+        last = site_end
+    site_start = next((k for k in range(last - 1, 0, -1) if is_site(parts[:k])), None)
+    if site_start is not None:
+        first = site_start
+    if (first, last) == (0, len(parts)):
+        return title
+    return parts[first] + "".join(seps[i - 1] + parts[i] for i in range(first + 1, last))
 
 
 def _headline_lines(lines: list[str], title: str | None) -> int:
