@@ -199,6 +199,15 @@ def test_an_extracted_page_title_is_the_headline_without_the_site() -> None:
     assert extract_article(html.encode()).title == "Council passes the budget"
 
 
+@pytest.mark.parametrize("declared, author", [("Vom Krimiblogger", "Krimiblogger"), ("Autor Jane Doe", "Jane Doe"),
+                                               ("Artikel von hausinfo", "hausinfo"), ("Jane Doe", "Jane Doe")])
+def test_the_pages_author_loses_its_label(declared: str, author: str) -> None:
+    html = ("<html><head><title>Council passes the budget</title>"
+            f"<meta name='author' content='{declared}'></head><body><article>"
+            + "".join(f"<p>{p}</p>" for p in PARAS) + "</article></body></html>")
+    assert extract_article(html.encode()).author == author
+
+
 def test_the_pages_article_body_stands_in_when_trafilatura_finds_little() -> None:
     import json
 

@@ -270,12 +270,16 @@ def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted |
     return Extracted(  # doc is None when only the articleBody was found: no metadata then
         text=text,
         title=without_site_name(getattr(doc, "title", None), getattr(doc, "sitename", None), url) or None,
-        author=getattr(doc, "author", None) or None,
+        author=_AUTHOR_LABEL.sub("", getattr(doc, "author", None) or "") or None,
         published_at=_parse_date(getattr(doc, "date", None)),
         license=getattr(doc, "license", None) or None,
     )
 
 
+# The label a page's author field may carry with the name ("Autor www koffergepackt com", "Vom
+# Krimiblogger", "Auteur Anna Kubišta", "Artikel von hausinfo"): trafilatura keeps it.
+_AUTHOR_LABEL = re.compile(r"^(?:written by|geschrieben von|artikel von|beitrag von|vom|von|par|por|autor(?:in)?|auteur|author|autore)"
+                           r"\s*:?\s+(?=\S)", re.IGNORECASE)
 _ALNUM = re.compile(r"[^0-9a-z]+")
 _TLD = re.compile(r"\.(?:com|net|org|info|co\.uk|[a-z]{2})$")
 _DATE_PART = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
