@@ -280,23 +280,24 @@ def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted |
 # Krimiblogger", "Auteur Anna Kubišta", "Artikel von hausinfo"): trafilatura keeps it.
 _AUTHOR_LABEL = re.compile(r"^(?:written by|geschrieben von|artikel von|beitrag von|vom|von|par|por|autor(?:in)?|auteur|author|autore)"
                            r"\s*:?\s+(?=\S)", re.IGNORECASE)
-_ALNUM = re.compile(r"[^0-9a-z]+")
+_NOT_ALNUM = re.compile(r"[\W_]+")
 _TLD = re.compile(r"\.(?:com|net|org|info|co\.uk|[a-z]{2})$")
 _DATE_PART = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 
 
 def without_site_name(title: str | None, sitename: str | None, url: str | None = None) -> str | None:
     """The page's <title> without the site's name its publisher adds after or before the headline
-    ("Tagesschau unterschlägt Hass-Demo in Essen - reitschuster.de", "... | DW | 19.01.2020"): a part
-    after the last separator (or before the first) that is the site's name as the page declares it
-    or as its host spells it, and a date beside it. The headline itself is never cut away."""
+    ("Tagesschau unterschlägt Hass-Demo in Essen - reitschuster.de", "... | DW | 19.01.2020"): the
+    parts at its end (or start) that spell the site's name as the page declares it (`sitename`) or
+    as its host does, letters and digits compared, with a date beside them. The headline itself
+    is never cut away."""
     if not title:
         return title
     names = set()
     for name in (sitename, urlsplit(url).hostname if url else None):
         if name:
             name = name.casefold().removeprefix("www.")
-            names |= {_ALNUM.sub("", name), _ALNUM.sub("", _TLD.sub("", name))}
+            names |= {_NOT_ALNUM.sub("", name), _NOT_ALNUM.sub("", _TLD.sub("", name))}
     names.discard("")
     if not names:
         return title
@@ -304,7 +305,7 @@ def without_site_name(title: str | None, sitename: str | None, url: str | None =
     seps = TITLE_SEPARATOR.findall(title)
 
     def is_site(run: list[str]) -> bool:  # the site's name may hold a separator ("Martina Berg - Lady 50plus")
-        return _ALNUM.sub("", "".join(run).casefold()) in names
+        return _NOT_ALNUM.sub("", "".join(run).casefold()) in names
 
     first, last = 0, len(parts)
     while last > 1 and _DATE_PART.match(parts[last - 1].strip()):
