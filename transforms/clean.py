@@ -499,11 +499,8 @@ def title_forms(title: str) -> set[str]:
     """The title and, when it has site or section parts, each run of its parts from the first or to
     the last of at least MIN_HEADLINE_WORDS words: the headline as the text may print it."""
     forms = {normalize_for_match(title)}
-    parts = TITLE_SEPARATOR.split(title)
-    seps = TITLE_SEPARATOR.findall(title)
-    for k in range(1, len(parts)):
-        for run in ("".join(p + s for p, s in zip(parts[:k], [*seps[:k - 1], ""])),
-                    "".join(p + s for p, s in zip(parts[k:], [*seps[k:], ""]))):
+    for separator in TITLE_SEPARATOR.finditer(title):
+        for run in (title[:separator.start()], title[separator.end():]):
             if len((form := normalize_for_match(run)).split()) >= MIN_HEADLINE_WORDS:
                 forms.add(form)
     return forms

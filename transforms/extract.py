@@ -301,26 +301,20 @@ def without_site_name(title: str | None, sitename: str | None, url: str | None =
     names.discard("")
     if not names:
         return title
-    parts = TITLE_SEPARATOR.split(title)
-    seps = TITLE_SEPARATOR.findall(title)
+    separators = list(TITLE_SEPARATOR.finditer(title))
+    bounds = [0, *(x for m in separators for x in (m.start(), m.end())), len(title)]
+    parts = [title[bounds[2 * i]:bounds[2 * i + 1]] for i in range(len(separators) + 1)]
 
     def is_site(run: list[str]) -> bool:  # the site's name may hold a separator ("Martina Berg - Lady 50plus")
         return _NOT_ALNUM.sub("", "".join(run).casefold()) in names
 
-    first, last = 0, len(parts)
+    last = len(parts)
     while last > 1 and _DATE_PART.match(parts[last - 1].strip()):
         last -= 1  # "| DW | 19.01.2020"
     site_end = next((k for k in range(1, last) if is_site(parts[k:last])), None)
-    if site_end is None:
-        last = len(parts)  # a date alone is the headline's ("Wahlen - 19.01.2020")
-    else:
-        last = site_end
-    site_start = next((k for k in range(last - 1, 0, -1) if is_site(parts[:k])), None)
-    if site_start is not None:
-        first = site_start
-    if (first, last) == (0, len(parts)):
-        return title
-    return parts[first] + "".join(seps[i - 1] + parts[i] for i in range(first + 1, last))
+    last = len(parts) if site_end is None else site_end  # a date alone is the headline's ("Wahlen - 19.01.2020")
+    first = next((k for k in range(last - 1, 0, -1) if is_site(parts[:k])), 0)
+    return title[bounds[2 * first]:bounds[2 * last - 1]]
 
 
 def _headline_lines(lines: list[str], title: str | None) -> int:
