@@ -94,7 +94,8 @@ def rss(base: str) -> str:
 <item><guid>r1</guid><title>Council approves budget</title><link>{base}/news/budget?utm_source=rss</link>
   <pubDate>Tue, 02 Jan 2024 10:00:00 GMT</pubDate></item>
 <item><guid>r2</guid><title>Budget: what changes</title><link>{base}/news/gone</link>
-  <pubDate>Tue, 02 Jan 2024 12:00:00 GMT</pubDate><content:encoded><![CDATA[{content}]]></content:encoded></item>
+  <pubDate>Tue, 02 Jan 2024 12:00:00 GMT</pubDate><category>Local &amp; Politics</category><category>local &amp; politics</category>
+  <category>Uncategorized</category><category>Budget 2024</category><content:encoded><![CDATA[{content}]]></content:encoded></item>
 <item><guid>r3</guid><title>Please wait page</title><link>{base}/news/wall</link><pubDate>Tue, 02 Jan 2024 13:00:00 GMT</pubDate></item>
 <item><guid>r4</guid><title>Robots say no</title><link>{base}/news/private</link><pubDate>Tue, 02 Jan 2024 14:00:00 GMT</pubDate></item>
 </channel></rss>"""
@@ -134,8 +135,9 @@ def test_http_feeds_pages_failures_and_conditional_rerun(tmp_path, db, news_site
     assert result.returncode == 0, result.stderr
     assert "3 failed" in result.stdout
 
-    articles = q(db, "SELECT url, text_source, title, author, text FROM articles ORDER BY published_at")
+    articles = q(db, "SELECT url, text_source, title, author, text, tags FROM articles ORDER BY published_at")
     assert [(a[0].rsplit("/", 1)[1], a[1]) for a in articles] == [("budget", "page"), ("gone", "feed_content")]
+    assert [a[5] for a in articles] == [[], ["Local & Politics", "Budget 2024"]]  # the items' categories
     assert articles[0][4].split("\n") == PARAS and articles[0][3] == "Jane Doe"
     assert articles[1][4].split("\n") == list(reversed(PARAS))
     assert q(db, "SELECT count(DISTINCT story_id) FROM articles") == [(1,)]

@@ -168,6 +168,28 @@ def test_authors_are_names_without_addresses() -> None:
     assert (entry.title, entry.author) == ("A B & C", "Jane Doe, Bo")  # a JSON Feed's titles and authors alike
 
 
+def test_tags_are_the_items_categories_each_once() -> None:
+    """RSS categories and dc:subject, an Atom category by its label (else its term), a JSON Feed's
+    tags: plain text, each once (the first spelling), without WordPress's default or a schema URL;
+    a tag holding a comma stays one tag ("Putin, Vladimir V"). And the real feeds: NYT's subjects."""
+    rss_doc = b"""<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>T</title>
+    <item><guid>1</guid><title>a</title><category>Ebola</category><category> ebola </category><category>Uncategorized</category>
+    <category>Health &amp;amp; Medicine</category><category>Putin, Vladimir V</category><dc:subject>Africa</dc:subject></item>
+    <item><guid>2</guid><title>b</title></item></channel></rss>"""
+    assert [e.tags for e in parse_feed(rss_doc, feed_url="https://example.org/f").entries] == [
+        ("Ebola", "Health & Medicine", "Putin, Vladimir V", "Africa"), ()]
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><entry><id>1</id><title>t</title>
+    <category scheme="http://schemas.google.com/g/2005#kind" term="http://schemas.google.com/blogger/2008/kind#post"/>
+    <category term="ml" label="Machine learning"/><category term="go"/></entry></feed>"""
+    assert parse_feed(atom, feed_url="https://example.org/f").entries[0].tags == ("Machine learning", "go")
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J",
+           "items": [{"id": "1", "url": "https://example.org/1", "tags": ["zig", "Zig", 7, "", "llm"]}]}
+    assert parse_feed(json.dumps(doc).encode(), feed_url="https://example.org/f").entries[0].tags == ("zig", "llm")
+    nyt = shared_data("feeds", "real", "files", "78f77fae2e1ffc14")
+    tags = [e.tags for e in parse_feed(nyt.read_bytes(), feed_url="https://rss.nytimes.com/x").entries]
+    assert sum(bool(t) for t in tags) > len(tags) / 2 and any("Trump, Donald J" in t for t in tags)
+
+
 # feedparser's feeds in legacy charsets declared nowhere (shared/data/feeds/feedparser/illformed/chardet):
 # a phrase of each as its writer wrote it
 UNDECLARED = {

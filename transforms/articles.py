@@ -125,6 +125,7 @@ def build_article(entry: FeedEntry, page: Fetched | None, page_error: str | None
             license=cleaned.license or extracted.license,
             photo_credit=cleaned.photo_credit,
             removals=cleaned.removals,
+            tags=list(entry.tags),
         )
     if page is not None and not attempts:
         reasons.append("page: no article text found")

@@ -71,6 +71,30 @@ def _authors(entry) -> str | None:
     return ", ".join(dict.fromkeys(n for n in names if n)) or None
 
 
+MAX_TAGS = 40  # a feed's item rarely carries more; beyond this they are a site's keyword spam
+MAX_TAG_CHARS = 150
+_NO_CATEGORY = frozenset({"uncategorized", "uncategorised"})  # WordPress's default, set on no subject
+
+
+def entry_tags(values) -> tuple[str, ...]:
+    """The publisher's categories and tags of an item (RSS `<category>`, Atom `<category>` by its
+    label, else its term, Dublin Core `dc:subject`; a JSON Feed's `tags`), as plain one-line text,
+    each once (compared casefolded, the first spelling kept), in the feed's order. Dropped: empty
+    ones, addresses (Blogger marks every post with a schema URL), WordPress's "Uncategorized", and
+    anything longer than MAX_TAG_CHARS. A tag is not split at commas: "Putin, Vladimir V" is one."""
+    tags: dict[str, str] = {}
+    for value in values or ():
+        if isinstance(value, dict):
+            value = value.get("label") or value.get("term")
+        tag = plain_title(value) if isinstance(value, str) else None
+        if not tag or "://" in tag or len(tag) > MAX_TAG_CHARS or tag.casefold() in _NO_CATEGORY:
+            continue
+        tags.setdefault(tag.casefold(), tag)
+        if len(tags) == MAX_TAGS:
+            break
+    return tuple(tags.values())
+
+
 def _entry_key(entry, link: str | None, title: str | None, published: datetime | None) -> str:
     guid = (entry.get("id") or "").strip()
     if guid:
@@ -179,6 +203,7 @@ def parse_feed(
                 content=_entry_content(entry),
                 summary=(entry.get("summary") or "").strip() or None,
                 author=_authors(entry),
+                tags=entry_tags(entry.get("tags")),
             )
         )
     bozo = None
@@ -245,6 +270,7 @@ def _parse_json_feed(raw: bytes, feed_url: str) -> ParsedFeed | None:
             feed_url=feed_url, entry_key=key, url=link, title=plain_title(title), published_at=published,
             content=_json_str(item.get("content_html")) or _json_str(item.get("content_text")),
             summary=_json_str(item.get("summary")), author=", ".join(dict.fromkeys(n for n in names if n)) or None,
+            tags=entry_tags(item.get("tags") if isinstance(item.get("tags"), list) else ()),
         ))
     return ParsedFeed(feed_url=feed_url, title=plain_title(_json_str(doc.get("title"))), entries=entries, bozo=None,
                       format="json" + version.rstrip("/").rsplit("/", 1)[-1].replace(".", ""))

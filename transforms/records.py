@@ -17,6 +17,7 @@ class FeedEntry:
     content: str | None  # content:encoded / atom content, HTML or text
     summary: str | None
     author: str | None
+    tags: tuple[str, ...] = ()  # the publisher's categories and tags for the item (feeds.entry_tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,7 @@ class Article:
     story_terms: dict[str, int] | None = None  # content words counted as stories compare them
     source: str | None = None  # publisher host, for learned boilerplate
     line_fingerprints: dict[int, str] = field(default_factory=dict)  # before learned lines were cut
+    tags: list[str] = field(default_factory=list)  # the feed item's categories (last: a batch spooled before lacks it)
 
 
 @dataclass(frozen=True, slots=True)

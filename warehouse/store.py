@@ -219,7 +219,7 @@ _ARTICLE_COLUMNS = {
     "story_id": pa.string(), "text_source": pa.string(), "author": pa.string(), "license": pa.string(),
     "photo_credit": pa.string(), "content_hash": pa.string(), "word_count": pa.int32(),
     "reading_minutes": pa.float64(), "keywords": pa.list_(pa.string()), "entry_key": pa.string(),
-    "url_key": pa.string(),
+    "url_key": pa.string(), "tags": pa.list_(pa.string()),
 }
 
 
