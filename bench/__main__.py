@@ -5,5 +5,5 @@ import pkgutil
 import bench
 
 for module in pkgutil.iter_modules(bench.__path__):
-    if module.name.startswith("bench_") or module.name in ("extraction", "neardup", "stories", "entities", "learned"):
+    if module.name.startswith("bench_") or module.name in ("extraction", "neardup", "stories", "entities", "learned", "keywords"):
         importlib.import_module(f"bench.{module.name}").main()

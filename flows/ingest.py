@@ -295,11 +295,12 @@ def analyse_texts(texts: list[str]) -> list[enrich.Analysis]:
 def enrich_articles(target: wdb.Warehouse, articles: list[Article], analyses: list[enrich.Analysis]) -> list[Article]:
     """The warehouse's statistics for what the models found, then corrections and ranking."""
     texts = [a.text for a in articles]
-    terms, names = enrich.lookups(analyses)
+    titles = [a.title for a in articles]
+    terms, names = enrich.lookups(analyses, titles)
     others = any(a.language != "en" for a in analyses)
     history = read_or(target, "enrich history",
                       lambda conn: store.enrichment_history(conn, terms, names, organisations=others), enrich.History())
-    for article, extra in zip(articles, enrich.finish(analyses, texts, [a.published_at for a in articles], history)):
+    for article, extra in zip(articles, enrich.finish(analyses, texts, [a.published_at for a in articles], history, titles)):
         article.language, article.language_score = extra.language, extra.language_score
         article.entities, article.places, article.dates = extra.entities, extra.places, extra.dates
         article.keywords, article.word_count, article.terms = extra.keywords, extra.word_count, extra.terms

@@ -32,6 +32,10 @@ KEYWORD_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "PROD
 WORDS_PER_MINUTE = 230
 MAX_NER_CHARS = 50_000  # a 60,000-paragraph page is not read whole by the model (places/keywords still are)
 KEYWORDS = 8
+# A word of the article's title counts as this many more occurrences of it (a name all of whose
+# words the title holds, likewise): the headline says what the article is about. Chosen on half of
+# the real feeds against their publishers' tags (bench/keywords.py: 2, 3, 4, 6 tried; 3 best there).
+KEYWORD_TITLE_WEIGHT = 3
 # Document frequencies start from a general-language prior (wordfreq): the warehouse counts as
 # PRIOR_DOCUMENTS more articles in which a word of frequency f appears with probability
 # 1 - exp(-PRIOR_WORDS * f). A young warehouse (the seeds, a new language) then does not rank
@@ -301,16 +305,24 @@ class PendingAnalyses:
         return out
 
 
-def lookups(analyses: list[Analysis]) -> tuple[set[str], set[str]]:
+def lookups(analyses: list[Analysis], titles: list[str | None] | None = None) -> tuple[set[str], set[str]]:
     """The terms and entity names whose warehouse statistics `finish` needs."""
     terms = {t for a in analyses for t in a.terms}
+    terms |= {t for a, title in zip(analyses, titles or []) for t in title_terms(title, a.language)}
     names = {e.name for a in analyses for e in a.entities}
     return terms, names
 
 
+def title_terms(title: str | None, language: str | None) -> Counter[str]:
+    """The title's content words, as `content_terms` reads a text: they weigh in the keywords."""
+    return content_terms(title, language) if title and title.strip() else Counter()
+
+
 def finish(analyses: list[Analysis], texts: list[str], published: list[datetime | None],
-           history: History | None = None) -> list[Enrichment]:
+           history: History | None = None, titles: list[str | None] | None = None) -> list[Enrichment]:
+    """`titles`: the articles' titles, row for row (their words weigh in the keywords)."""
     history = history or History()
+    titles = titles or [None] * len(analyses)
     places = gazetteer()
     labels = _merged_labels(history.labels, analyses)
     organisations = history.organisations | {n for n, counts in labels.items() if _majority(counts) == "ORG"}
@@ -318,7 +330,8 @@ def finish(analyses: list[Analysis], texts: list[str], published: list[datetime 
     batch_df = Counter(t for a in analyses for t in a.terms)
     name_df = Counter(e.name for a in analyses for e in {x.name: x for x in a.entities}.values())
     results = []
-    for analysis, text, when in zip(analyses, texts, published):
+    for analysis, text, when, title in zip(analyses, texts, published, titles):
+        in_title = title_terms(title, analysis.language)
         if analysis.language == "en":
             entities = correct_entities(analysis.entities, labels, organisations, places, text)
         else:
@@ -331,8 +344,9 @@ def finish(analyses: list[Analysis], texts: list[str], published: list[datetime 
             places=[m.place for m in found],
             dates=find_dates(text, when),
             keywords=_keywords(analysis.terms, entities, found, analysis.language, documents,
-                               {t: history.term_df.get(t, 0) + batch_df[t] for t in analysis.terms},
-                               {e.name: sum(history.labels.get(e.name, {}).values()) + name_df[e.name] for e in entities}),
+                               {t: history.term_df.get(t, 0) + batch_df[t] for t in analysis.terms.keys() | in_title.keys()},
+                               {e.name: sum(history.labels.get(e.name, {}).values()) + name_df[e.name] for e in entities},
+                               in_title),
             word_count=analysis.word_count,
             terms=frozenset(analysis.terms),
         ))
@@ -340,30 +354,32 @@ def finish(analyses: list[Analysis], texts: list[str], published: list[datetime 
 
 
 def stored_keywords(text: str, language: str | None, entities: list[Entity], found: list[_Found],
-                    history: History) -> list[str]:
+                    history: History, title: str | None = None) -> list[str]:
     """Keywords of an article the warehouse already counts (`history`: its statistics, this article
     included), ranked as `finish` ranks a new one's: for a stored article whose text changed."""
-    terms = content_terms(text, language)
+    terms, in_title = content_terms(text, language), title_terms(title, language)
     return _keywords(terms, entities, found, language, history.documents,
-                     {t: history.term_df.get(t, 0) for t in terms},
-                     {e.name: sum(history.labels.get(e.name, {}).values()) for e in entities})
+                     {t: history.term_df.get(t, 0) for t in terms.keys() | in_title.keys()},
+                     {e.name: sum(history.labels.get(e.name, {}).values()) for e in entities}, in_title)
 
 
 def _keywords(terms: Counter[str], entities: list[Entity], found: list[_Found], language: str | None,
-              documents: int, term_df: dict[str, int], name_df: dict[str, int]) -> list[str]:
+              documents: int, term_df: dict[str, int], name_df: dict[str, int],
+              in_title: Counter[str] | None = None) -> list[str]:
     """`rank_keywords` with IDF from document frequencies (`term_df`, `name_df`: articles holding
     each term and name, out of `documents`) and the language's word prior."""
     prior = word_prior(language)
-    idf_terms = {t: _idf(documents, term_df[t], prior.get(t, 0.0)) for t in terms}
+    idf_terms = {t: _idf(documents, term_df[t], prior.get(t, 0.0)) for t in term_df}
     idf_names = {e.name: _idf(documents, name_df[e.name], prior.get(e.name.lower(), 0.0)) for e in entities}
     # "U.S." and "US" are one keyword: names resolving to one place share a key.
     same = {e.name: f"geonames:{m.place.geonameid}" for m in found for e in entities if e.name in m.aliases}
-    return rank_keywords(terms, entities, idf_terms, idf_names, same=same)
+    return rank_keywords(terms, entities, idf_terms, idf_names, same=same, in_title=in_title)
 
 
 def enrich_texts(texts: list[str], published: list[datetime | None] | None = None, *,
-                 history: History | None = None, batch_size: int = 32) -> list[Enrichment]:
-    return finish(analyse(texts, batch_size=batch_size), texts, published or [None] * len(texts), history)
+                 history: History | None = None, batch_size: int = 32,
+                 titles: list[str | None] | None = None) -> list[Enrichment]:
+    return finish(analyse(texts, batch_size=batch_size), texts, published or [None] * len(texts), history, titles)
 
 
 def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], organisations: frozenset[str],
@@ -511,17 +527,31 @@ def resolve_places(entities: list[Entity], places: Gazetteer) -> list[_Found]:
 
 
 def rank_keywords(terms: Counter[str], entities: list[Entity], idf_terms: dict[str, float],
-                  idf_names: dict[str, float], *, same: dict[str, str] | None = None, limit: int = KEYWORDS) -> list[str]:
+                  idf_names: dict[str, float], *, same: dict[str, str] | None = None, limit: int = KEYWORDS,
+                  in_title: Counter[str] | None = None) -> list[str]:
     """TF-IDF over the warehouse: names of people, organisations and places, and content words.
+    `in_title`: the title's content words; each counts KEYWORD_TITLE_WEIGHT more occurrences of
+    itself, and of a name all of whose words the title holds. A word that is also a name is that
+    name, spelt as the name ("Trump", not "trump"), at the better of the two scores.
     Eight keywords say eight things: a word and its plural are one ("certificate", "certificates"),
     and a word inside a chosen name is that name ("Paul" gives way to "Paul Desmond", whichever
     ranks first)."""
+    in_title = in_title or Counter()
     scores: dict[str, float] = {}
+    spelt: dict[str, str] = {}  # a name's lower case -> the name
     name_counts = Counter(e.name for e in entities if e.label in KEYWORD_LABELS)
     for name, count in name_counts.items():
+        words = TERM.findall(name.lower())
+        if words and all(w in in_title for w in words):
+            count += KEYWORD_TITLE_WEIGHT
         scores[name] = 1.5 * (1 + math.log(count)) * idf_names.get(name, 1.0)
-    for term, count in terms.items():
-        scores.setdefault(term, (1 + math.log(count)) * idf_terms.get(term, 1.0))
+        spelt.setdefault(name.lower(), name)
+    for term, count in (terms + Counter({t: KEYWORD_TITLE_WEIGHT * n for t, n in in_title.items()})).items():
+        score = (1 + math.log(count)) * idf_terms.get(term, 1.0)
+        if term in spelt:
+            scores[spelt[term]] = max(scores[spelt[term]], score)
+        else:
+            scores.setdefault(term, score)
     chosen: list[str] = []
     covered: set[str] = set()
     same = same or {}

@@ -86,7 +86,7 @@ def revise_stored(article: StoredArticle, learned: set[int], history: enrich.His
         entities=entities,
         places=[f.place for f in found],
         dates=find_dates(text, article.published_at),
-        keywords=enrich.stored_keywords(text, article.language, entities, found, history),
+        keywords=enrich.stored_keywords(text, article.language, entities, found, history, article.title),
         word_count=enrich.count_words(text),
         content_hash=dedup.content_hash(text),
         story_terms=stories.story_terms(text, article.language, article.title),
@@ -118,7 +118,7 @@ def keywords_again(article: StoredArticle, history: enrich.History) -> list[str]
     """The stored article's keywords ranked again on its unchanged text (a changed tokeniser, new
     counts in `history`), as `enrich.finish` ranks a new article's."""
     found = enrich.resolve_places(article.entities, gazetteer())
-    return enrich.stored_keywords(article.text, article.language, article.entities, found, history)
+    return enrich.stored_keywords(article.text, article.language, article.entities, found, history, article.title)
 
 
 def _moved(entity: Entity, moves: list[tuple[int, int, int]]) -> Entity | None:

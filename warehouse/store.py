@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from transforms import boilerplate, enrich, revise
 from transforms.articles import url_key
 from transforms.dedup import Known
-from transforms.enrich import LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE, History, content_terms, reading_minutes
+from transforms.enrich import LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE, History, content_terms, reading_minutes, title_terms
 from transforms.gazetteer import CAMEL_CASE, gazetteer
 from transforms.records import Article, Entity, FeedState, Rejected, Removal
 from transforms.stories import TERMS_SCHEME, Members, StoryDoc, as_strings
@@ -442,7 +442,7 @@ def _reclean(conn: duckdb.DuckDBPyConnection, numbers: list[int]) -> int:
                for aid, fps in lines.items()}
     rows = [r for r in rows if learned[r[0]]]
     # keywords are ranked again, by the warehouse's counts of the words and names the texts hold
-    history = enrichment_history(conn, {t for r in rows for t in content_terms(r[3], r[4])},
+    history = enrichment_history(conn, {t for r in rows for t in content_terms(r[3], r[4]).keys() | title_terms(r[6], r[4]).keys()},
                                  {e.name for r in rows for e in entities.get(r[0], [])}, organisations=False)
     earlier = _learned_removals(conn, [r[0] for r in rows])
     revisions = [revision for aid, _, _, text, language, published, title in rows if (revision := revise.revise_stored(
@@ -660,13 +660,13 @@ def _rerank_keywords(conn: duckdb.DuckDBPyConnection, ids: list[str], chunk: int
     changed = 0
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
-        rows = conn.execute(f"SELECT article_id, text, language, published_at, keywords FROM articles"
+        rows = conn.execute(f"SELECT article_id, text, language, published_at, keywords, title FROM articles"
                             f" WHERE article_id IN {_literals(part)}").fetchall()
         entities = _stored_entities(conn, part)
-        history = enrichment_history(conn, {t for r in rows for t in content_terms(r[1], r[2])},
+        history = enrichment_history(conn, {t for r in rows for t in content_terms(r[1], r[2]).keys() | title_terms(r[5], r[2]).keys()},
                                      {e.name for es in entities.values() for e in es}, organisations=False)
-        ranked = {aid: keywords for aid, text, language, published, old in rows if (keywords := revise.keywords_again(
-            revise.StoredArticle(aid, text, language, published, entities.get(aid, [])), history)) != list(old or [])}
+        ranked = {aid: keywords for aid, text, language, published, old, title in rows if (keywords := revise.keywords_again(
+            revise.StoredArticle(aid, text, language, published, entities.get(aid, []), title), history)) != list(old or [])}
         if ranked:
             conn.register("reranked", pa.table({"article_id": pa.array(list(ranked), pa.string()),
                                                 "keywords": pa.array(list(ranked.values()), pa.list_(pa.string()))}))
