@@ -206,7 +206,13 @@ def test_a_list_bullet_path_or_flag_is_no_part_of_a_name() -> None:
     assert [enrich._clean_entity(n) for n in ["• Lesson", "- Getting Started", "→ Paris", "😉 Bob Smith", "*NSYNC",
                                               "’s Mastodon", "'s Hub"]] == [
         "Lesson", "Getting Started", "Paris", "Bob Smith", "*NSYNC", "Mastodon", "Hub"]
-    assert not any(enrich.is_name(n) for n in ["// Register", "/Volumes/Media", "--experimentalDecorators", "-S ollama"])
+    assert not any(enrich.is_name(n) for n in ["// Register", "/Volumes/Media", "--experimentalDecorators", "-S ollama",
+                                               "https://ucla.in/2L8OCyl", "Ladder https://ucla.in/2URVLZW", "www.example.org"])
+    # a span that ran into a link is the name before it; one that starts with a link is none
+    assert [enrich._clean_entity(n) for n in ["Ladder of Causation https://ucla.in/2URVLZW", "“Public Health” https://x.org/a",
+                                              "http://localhost:4000/. Head", "https://doi.org/10.1002/lno.70172 Imagine"]] == [
+        "Ladder of Causation", "Public Health", "", ""]
+    assert enrich.is_name("Www Mysterio") and enrich.is_name("Bob Smith") and enrich._clean_entity("Wii U") == "Wii U"
     assert enrich.is_name("AC/DC") and enrich.is_name(".NET")
 
 

@@ -124,16 +124,21 @@ _NOT_IN_PLACE_NAMES = re.compile(r"[#*+]")  # "C++" and "C#" are names, but no p
 # "loadedFieldArray", "minBound"); brands start with one ("eBay", "iPhone") or end in capitals ("macOS").
 CAMEL_CASE = r"^[a-z]{2,}[A-Z][a-z]"  # also in SQL: which stored entities a new rule may drop
 _CAMEL_CASE = re.compile(CAMEL_CASE)
+# A link or an address ("https://ucla.in/2L8OCyl", "www.example.org"): the model takes a
+# shortened link for a person or an organisation. Also in SQL, as CAMEL_CASE.
+ADDRESS = r"://|(?:^|\s)www\."
+_ADDRESS = re.compile(ADDRESS)
 
 
 def is_name(name: str) -> bool:
     """Whether a mention the model calls a name can be one: names have letters, are capitalised
     ("max", "sec", the "n’t" of "aren’t", "eth0" are not; scripts without case are) and hold no
-    code characters; a path, a line comment, a command's flag or a camel-case identifier
-    ("/Volumes/Media", "// Register", "--verbose", "useCallback") is none."""
+    code characters; a path, a line comment, a command's flag, a camel-case identifier or a link
+    ("/Volumes/Media", "// Register", "--verbose", "useCallback", "https://ucla.in/2L8OCyl") is none."""
     cased = [c for c in name if c.lower() != c.upper()]
     return (any(c.isalpha() for c in name) and (not cased or any(c.isupper() for c in cased))
-            and not _CODE_CHARACTERS.search(name) and not name.startswith(("/", "-")) and not _CAMEL_CASE.match(name))
+            and not _CODE_CHARACTERS.search(name) and not name.startswith(("/", "-")) and not _CAMEL_CASE.match(name)
+            and not _ADDRESS.search(name))
 
 
 def place_like(name: str) -> bool:

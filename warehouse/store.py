@@ -16,7 +16,7 @@ from transforms import boilerplate, enrich, revise
 from transforms.articles import url_key
 from transforms.dedup import Known
 from transforms.enrich import LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE, History, content_terms, reading_minutes, title_terms
-from transforms.gazetteer import CAMEL_CASE, gazetteer
+from transforms.gazetteer import ADDRESS, CAMEL_CASE, gazetteer
 from transforms.records import Article, Entity, FeedState, Rejected, Removal
 from transforms.stories import TERMS_SCHEME, Members, StoryDoc, as_strings
 from warehouse.db import retry_conflicts, transaction
@@ -785,7 +785,8 @@ def recorrect_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int =
     ids = [r[0] for r in conn.execute("""
         SELECT DISTINCT article_id FROM entities
         WHERE label IN ('GPE', 'LOC') OR label = 'PERSON' AND NOT contains(name, ' ') OR regexp_matches(name, ?)
-        ORDER BY 1""", [CAMEL_CASE]).fetchall()]
+              OR regexp_matches(name, ?)
+        ORDER BY 1""", [CAMEL_CASE, ADDRESS]).fetchall()]
     changed = 0
     for start in range(0, len(ids), chunk):
         changed += retry_conflicts(lambda: pass_over(ids[start : start + chunk]))
