@@ -56,6 +56,19 @@ def test_load_is_idempotent_and_complete(db) -> None:
     assert counts == [(2, 2, 2, 4, 2, 2)]
 
 
+def test_tags_are_stored_and_a_batch_spooled_before_they_existed_loads_without_them(db) -> None:
+    """An article spooled by an older version has no `tags` slot (pickled state is by slot name):
+    it loads, with NULL tags; a new one keeps its list, empty or not."""
+    old = article(3)
+    del old.tags
+    batch = [article(1, tags=["Ebola", "Health & Medicine"]), article(2), old]
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+        assert store.load_batch(conn, batch, [], [], now=NOW).inserted == 3
+    assert run_query(db, "SELECT article_id, tags FROM articles ORDER BY 1")[1] == [
+        ("id1", ["Ebola", "Health & Medicine"]), ("id2", []), ("id3", None)]
+
+
 def test_failed_load_leaves_nothing_behind(db) -> None:
     with wdb.connect(db) as conn:
         wdb.migrate(conn)

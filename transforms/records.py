@@ -158,7 +158,7 @@ class Article:
     story_terms: dict[str, int] | None = None  # content words counted as stories compare them
     source: str | None = None  # publisher host, for learned boilerplate
     line_fingerprints: dict[int, str] = field(default_factory=dict)  # before learned lines were cut
-    tags: list[str] = field(default_factory=list)  # the feed item's categories (last: a batch spooled before lacks it)
+    tags: list[str] = field(default_factory=list)  # the feed item's categories (absent from a batch spooled before: NULL)
 
 
 @dataclass(frozen=True, slots=True)
