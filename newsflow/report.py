@@ -80,6 +80,7 @@ def render(data: ReportData, *, generated_at: datetime | None = None) -> str:
         "<h2>Feeds</h2>", table(s["feeds"]),
         "<h2>Languages</h2>", table(s["languages"]),
         "<h2>Most mentioned entities</h2>", table(s["entities"]),
+        "<h2>Publishers' tags</h2>", table(s["tags"]),
         "<h2>Why entries were rejected</h2>", table(s["rejections"]),
         "<h2>What cleaning removed</h2>", table(s["removals"]),
         "<p><small>Every figure comes from plain SQL over the warehouse (warehouse/report.py); "

@@ -40,6 +40,7 @@ def test_hostile_text_is_escaped_and_a_held_file_still_reports(seeded, tmp_path)
     db.write_bytes(seeded.read_bytes())
     with duckdb.connect(str(db)) as conn:
         conn.execute("UPDATE stories SET title = '<script>alert(1)</script><img src=x onerror=y>'")
+        conn.execute("UPDATE articles SET tags = ['<b onclick=z>bold</b>', 'Health & Medicine']")
     # an analyst's read-only session stays open during the report
     holder = subprocess.Popen([sys.executable, "-c", "import duckdb,sys; c=duckdb.connect(sys.argv[1], read_only=True);"
                                "print('held', flush=True); sys.stdin.read()", str(db)],
@@ -54,6 +55,7 @@ def test_hostile_text_is_escaped_and_a_held_file_still_reports(seeded, tmp_path)
     page = out.read_text()
     assert "<script>" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b " not in page and "&lt;b onclick=z&gt;bold&lt;/b&gt;" in page and "<td>Health &amp; Medicine</td>" in page
 
 
 def test_report_without_a_warehouse_is_a_usage_error(tmp_path) -> None:

@@ -30,6 +30,10 @@ QUERIES: dict[str, str] = {
         SELECT label, name, count(DISTINCT article_id) AS articles FROM entities
         GROUP BY label, name QUALIFY row_number() OVER (PARTITION BY label ORDER BY count(DISTINCT article_id) DESC, name) <= 8
         ORDER BY label, articles DESC""",
+    "tags": """
+        SELECT tag, count(*) AS articles, count(DISTINCT feed_url) AS feeds
+        FROM (SELECT unnest(tags) AS tag, feed_url FROM articles WHERE duplicate_of IS NULL)
+        GROUP BY tag ORDER BY articles DESC, tag LIMIT 20""",
     "feeds": """
         SELECT coalesce(f.name, f.title, f.url) AS feed, f.url, f.last_status, f.last_error, f.consecutive_failures,
                f.last_fetched_at, count(a.article_id) AS articles
