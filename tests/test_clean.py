@@ -189,6 +189,12 @@ def test_seed_003_photo_credit_is_metadata_and_subheadline_kept() -> None:
         ("Gefällt dir unser Magazin? Wir haben uns gegen eine Bezahlschranke entschieden.", "call_to_action"),
         (">> Wegen Corona: Wirtin muss ihr Lokal auf Mallorca schließen <<", "related_links"),
         ("| Weitere Artikel zum Thema |", "related_links"),
+        # notes on how the article was made (shared/data/extraction: onmeda.de, reuters.com)
+        ("Dieser Text entspricht den Vorgaben der ärztlichen Fachliteratur, medizinischen Leitlinien sowie aktuellen "
+         "Studien und wurde von Medizinern geprüft.", "editorial_note"),
+        ("Our Standards: The Thomson Reuters Trust Principles.", "editorial_note"),
+        ("Medically reviewed by Jane Doe, MD — Written by John Roe on March 3, 2022", "editorial_note"),
+        ("Fact-checked by Anna Example", "editorial_note"),
     ],
 )
 def test_more_kinds_of_noise_in_mid_text_go(noise: str, rule: str) -> None:
@@ -219,6 +225,9 @@ def test_reprint_warning_in_capitals_is_part_of_the_license_footer() -> None:
     "© is the sign the agency puts on every picture, the editor said.",
     "Er hielt das Schild >> Wir bleiben << in die Kameras, als die Polizei anrückte.",
     "Abb. 3 zeigt, wie stark die Preise im Winter gestiegen sind.",
+    "The drug was medically reviewed by two panels before the agency approved it in March.",
+    "Der Artikel wurde von Experten geprüft, bevor die Zeitschrift ihn im Mai veröffentlichte.",
+    "Our standards are high, the editor said, and the principles apply to every reporter.",
 ])
 def test_sentences_that_look_like_the_new_kinds_of_noise_stay(sentence: str) -> None:
     text = f"{BODY}\n{sentence}\n{BODY}"

@@ -25,6 +25,17 @@ _INTERSTITIAL = re.compile(
     re.IGNORECASE,
 )
 
+# Notes on how the article was made, which sites print on every article: a review badge ("Medically
+# reviewed by ...", "Fact-checked by ..." opening its line; onmeda's "Dieser Text entspricht den
+# Vorgaben der ärztlichen Fachliteratur ... und wurde von Medizinern geprüft") and Reuters' standards
+# footer. A sentence that a text "was reviewed by" someone stays: only these openings count.
+_EDITORIAL_NOTE = re.compile(
+    r"^(?:medically|clinically|medical(?:ly)? and legally) reviewed by\b|^fact[- ]?checked by\b"
+    r"|^dieser (?:text|artikel|beitrag) (?:entspricht den (?:vorgaben|anforderungen|richtlinien)"
+    r"|wurde von (?:medizinern|ärzten|ärztinnen|fachärzten|fachärztinnen|experten|expertinnen)\b[^.]{0,40} geprüft)"
+    r"|^our standards: the thomson reuters trust principles\.?$",
+    re.IGNORECASE,
+)
 # Consent placeholders standing in for embedded videos, maps and posts (cookie-consent plugins).
 _EMBED_CONSENT = re.compile(
     r"(?:click (?:on )?the button (?:below )?to load the content (?:of|from)|klicken sie auf den (?:unteren )?button,? um den inhalt"
@@ -422,6 +433,8 @@ def _drop_line_noise(c: _Cleaner) -> None:
             c.drop(i, "caption")
         elif words <= 40 and _EMBED_CONSENT.search(line):
             c.drop(i, "embed_consent")
+        elif words <= 40 and _EDITORIAL_NOTE.search(line):
+            c.drop(i, "editorial_note")
         elif len(_MIXED_SCRIPT.findall(line)) >= 3:
             c.drop(i, "obfuscated_text")
         elif _FEED_FOOTER.match(line):
