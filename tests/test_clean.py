@@ -228,6 +228,8 @@ def test_reprint_warning_in_capitals_is_part_of_the_license_footer() -> None:
     "The drug was medically reviewed by two panels before the agency approved it in March.",
     "Der Artikel wurde von Experten geprüft, bevor die Zeitschrift ihn im Mai veröffentlichte.",
     "Our standards are high, the editor said, and the principles apply to every reporter.",
+    "Weitere Infos unter anderem zu den Preisen gibt die Stadt erst im Mai bekannt.",
+    "More information on the case was not released by the police on Tuesday.",
 ])
 def test_sentences_that_look_like_the_new_kinds_of_noise_stay(sentence: str) -> None:
     text = f"{BODY}\n{sentence}\n{BODY}"
@@ -247,6 +249,8 @@ def test_sentences_that_look_like_the_new_kinds_of_noise_stay(sentence: str) -> 
         ("MIRA | Kenji Fujimori: PJ concluye con interrogatorio a testigos en juicio por presunta compra de votos",
          "related_links"),
         ("Alles über nachhaltige Wanderschuhe findest Du hier.", "related_links"),
+        ("Weitere Infos unter www.itfjuniors.de.", "related_links"),
+        ("For more information, visit https://example.org/tickets", "related_links"),
     ],
 )
 def test_captions_credits_and_link_pointers_go(noise: str, rule: str) -> None:

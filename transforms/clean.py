@@ -172,6 +172,14 @@ _HERE_POINTER = re.compile(
     r"|click|klicken sie|trouverez|vous trouverez) (?:\w+ )?(?:hier|here|ici)\s*[.!]?$",  # "... finden Sie hier:" introduces what follows
     re.IGNORECASE,
 )
+# "Weitere Infos unter www.itfjuniors.de.", "More information at example.org": a line that only
+# points to a site.
+_SITE_POINTER = re.compile(
+    r"^(?:(?:weitere |mehr )?(?:infos?|informationen)(?: gibt['’]s| finden sie| findest du| erhalten sie)? (?:unter|auf|bei)"
+    r"|(?:for )?more (?:info|information|details),? (?:at|on|visit|see|go to))"
+    r"\s+(?:https?://)?(?:www\.)?[\w\-]+(?:\.[\w\-]+)+(?:/\S*)?\s*[.!]?$",
+    re.IGNORECASE,
+)
 # ">> Another headline <<": a link to another article.
 _TEASER_ARROWS = re.compile(r"^>>\s*\S.{3,200}\S\s*<<$")
 _RELATED_INLINE = re.compile(
@@ -547,7 +555,7 @@ def _drop_related_blocks(c: _Cleaner) -> None:
             i = j
             continue
         if len(line.split()) <= 30 and (_RELATED_INLINE.match(line) or _TEASER_ARROWS.match(line)) or (
-                len(line.split()) <= 14 and _HERE_POINTER.match(line)):
+                len(line.split()) <= 14 and (_HERE_POINTER.match(line) or _SITE_POINTER.match(line))):
             c.drop(i, "related_links")
         i += 1
 
