@@ -44,14 +44,14 @@ PRIOR_DOCUMENTS = 50
 PRIOR_WORDS = 300  # an article's length in words, for the chance that it uses a word
 PRIOR_MIN_FREQUENCY = 1e-5  # rarer words get no prior (at 1e-5 it adds 0.15 documents)
 TERM_SCHEME = 3  # bump when content_terms changes: stored document frequencies are recounted
-ENTITY_SCHEME = 2  # bump when `recorrect` changes: stored articles' entities are corrected again
-# (1: unknown GPEs in articles naming no known place are ORG, so are one-word PERSONs with a capital
-# inside; one-word PERSONs written in lower case go, and camel-case code identifiers;
-# 2: links go: "https://ucla.in/2L8OCyl" was stored as a PERSON, 10 names in 6 of 2,455 real-feed articles)
 # (2: links, addresses and negated contractions no longer count; "don't" had counted as "don" and
 # "won't" as "won", words that are also names and verbs. A recount of 1M articles: about 2 minutes;
 # 3: Chinese and Japanese give words, not clauses: "人の感染を確認したと発表した" -> 感染, 確認, 発表;
 # words keep their combining marks: Hindi "सरकार" had been "सरक")
+ENTITY_SCHEME = 2  # bump when `recorrect` changes: stored articles' entities are corrected again
+# (1: unknown GPEs in articles naming no known place are ORG, so are one-word PERSONs with a capital
+# inside; one-word PERSONs written in lower case go, and camel-case code identifiers;
+# 2: links go: "https://ucla.in/2L8OCyl" was stored as a PERSON, 10 names in 6 of 2,455 real-feed articles)
 # A label the warehouse has given a name in this many articles, this consistently, overrides the model.
 LEARNED_MIN_ARTICLES = 3
 LEARNED_MIN_SHARE = 0.7
