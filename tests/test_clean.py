@@ -195,6 +195,11 @@ def test_seed_003_photo_credit_is_metadata_and_subheadline_kept() -> None:
         ("Our Standards: The Thomson Reuters Trust Principles.", "editorial_note"),
         ("Medically reviewed by Jane Doe, MD — Written by John Roe on March 3, 2022", "editorial_note"),
         ("Fact-checked by Anna Example", "editorial_note"),
+        # affiliate disclosures (the real feeds; shared/data/extraction: outdoor-magazin.com)
+        ("This post may contain affiliate links. As an Amazon, Manning and O'Reilly Affiliate Partner I earn from "
+         "qualifying purchases.", "editorial_note"),
+        ("Dieser Artikel kann Links zu Anbietern enthalten, von denen outdoor-magazin eine Provision erhält. Diese "
+         "Links sind mit folgendem Icon gekennzeichnet:", "editorial_note"),
     ],
 )
 def test_more_kinds_of_noise_in_mid_text_go(noise: str, rule: str) -> None:
@@ -230,6 +235,7 @@ def test_reprint_warning_in_capitals_is_part_of_the_license_footer() -> None:
     "Our standards are high, the editor said, and the principles apply to every reporter.",
     "Weitere Infos unter anderem zu den Preisen gibt die Stadt erst im Mai bekannt.",
     "More information on the case was not released by the police on Tuesday.",
+    "The site contains affiliate links, the regulator found, and must label them from May.",
 ])
 def test_sentences_that_look_like_the_new_kinds_of_noise_stay(sentence: str) -> None:
     text = f"{BODY}\n{sentence}\n{BODY}"

@@ -28,9 +28,14 @@ _INTERSTITIAL = re.compile(
 # Notes on how the article was made, which sites print on every article: a review badge ("Medically
 # reviewed by ...", "Fact-checked by ..." opening its line; onmeda's "Dieser Text entspricht den
 # Vorgaben der ärztlichen Fachliteratur ... und wurde von Medizinern geprüft") and Reuters' standards
-# footer. A sentence that a text "was reviewed by" someone stays: only these openings count.
+# footer; an affiliate-link disclosure ("This post may contain affiliate links.", "As an Amazon
+# Associate I earn ...", "Dieser Artikel kann Links zu Anbietern enthalten, von denen ... eine
+# Provision erhält"). A sentence that a text "was reviewed by" someone, or that a site "contains
+# affiliate links", stays: only these openings count.
 _EDITORIAL_NOTE = re.compile(
     r"^(?:medically|clinically|medical(?:ly)? and legally) reviewed by\b|^fact[- ]?checked by\b"
+    r"|^this (?:post|article|page|video|review|guide) (?:may )?(?:contains?|includes?) affiliate links?\b"
+    r"|^as an amazon associate,? (?:i|we) earn\b|^dieser (?:artikel|beitrag|text) (?:kann|enthält)\b[^.]{0,80}\b(?:provision|affiliate)"
     r"|^dieser (?:text|artikel|beitrag) (?:entspricht den (?:vorgaben|anforderungen|richtlinien)"
     r"|wurde von (?:medizinern|ärzten|ärztinnen|fachärzten|fachärztinnen|experten|expertinnen)\b[^.]{0,40} geprüft)"
     r"|^our standards: the thomson reuters trust principles\.?$",
