@@ -182,6 +182,10 @@ def test_tags_are_the_items_categories_each_once() -> None:
     <category scheme="http://schemas.google.com/g/2005#kind" term="http://schemas.google.com/blogger/2008/kind#post"/>
     <category term="ml" label="Machine learning"/><category term="go"/></entry></feed>"""
     assert parse_feed(atom, feed_url="https://example.org/f").entries[0].tags == ("Machine learning", "go")
+    podcast = b"""<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">
+    <channel><title>P</title><item><guid>1</guid><title>e</title><media:keywords>zig, llm</media:keywords>
+    <itunes:keywords>Go,zig</itunes:keywords></item></channel></rss>"""
+    assert parse_feed(podcast, feed_url="https://example.org/f").entries[0].tags == ("zig", "llm", "Go")
     doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J",
            "items": [{"id": "1", "url": "https://example.org/1", "tags": ["zig", "Zig", 7, "", "llm"]}]}
     assert parse_feed(json.dumps(doc).encode(), feed_url="https://example.org/f").entries[0].tags == ("zig", "llm")

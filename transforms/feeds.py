@@ -78,7 +78,8 @@ _NO_CATEGORY = frozenset({"uncategorized", "uncategorised"})  # WordPress's defa
 
 def entry_tags(values) -> tuple[str, ...]:
     """The publisher's categories and tags of an item (RSS `<category>`, Atom `<category>` by its
-    label, else its term, Dublin Core `dc:subject`; a JSON Feed's `tags`), as plain one-line text,
+    label, else its term, Dublin Core `dc:subject`, `media:keywords` and `itunes:keywords`, which
+    feedparser splits at commas; a JSON Feed's `tags`), as plain one-line text,
     each once (compared casefolded, the first spelling kept), in the feed's order. Dropped: empty
     ones, addresses (Blogger marks every post with a schema URL), WordPress's "Uncategorized", and
     anything longer than MAX_TAG_CHARS. A tag is not split at commas: "Putin, Vladimir V" is one."""
