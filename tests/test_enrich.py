@@ -216,6 +216,20 @@ def test_a_list_bullet_path_or_flag_is_no_part_of_a_name() -> None:
     assert enrich.is_name("AC/DC") and enrich.is_name(".NET")
 
 
+def test_a_numbered_heading_is_no_law_and_chapter_11_is() -> None:
+    """Podcast show notes list their chapters ("Chapter 2: Starting Out In Content Creation"), which
+    the model labels LAW: 252 rows in 49 of the real feeds' articles, 94 of their keywords. A
+    heading with a title after its number goes; "Chapter 11" (bankruptcy) and a law stay."""
+    from transforms.gazetteer import gazetteer
+
+    text = ("Chapter 2: Starting Out In Content Creation. Part 3 - Compiler. The firm filed for Chapter 11 "
+            "protection under the Clean Air Act.")
+    found = [ent("Chapter 2: Starting Out In Content Creation", "LAW"), ent("Part 3 - Compiler", "LAW"),
+             ent("Chapter 11", "LAW"), ent("the Clean Air Act", "LAW"), ent("Chapter 2: Starting Out", "WORK_OF_ART")]
+    kept = [(e.name, e.label) for e in enrich.recorrect(found, text, False, gazetteer())]
+    assert kept == [("Chapter 11", "LAW"), ("the Clean Air Act", "LAW"), ("Chapter 2: Starting Out", "WORK_OF_ART")]
+
+
 def test_eight_keywords_say_eight_things() -> None:
     """Real feeds: 552 of 2,449 articles had a word and its plural ("certificate", "certificates")
     or a name and a word of it ("Paul", "Paul Desmond") among their eight keywords."""

@@ -625,8 +625,9 @@ def stored_entities_get_a_new_correction_once(location: str) -> None:
     (no place the gazetteer knows in the post) becomes ORG and its "Git" PERSON (the post writes
     "git log") goes, with entity_names and revised_at following; a news report's unknown
     region beside a known country, a person's surname written as a word elsewhere, and a German
-    article are left as they are; a code identifier ("useCallback") and a link the model called a
-    person go wherever they were stored.
+    article are left as they are; a code identifier ("useCallback"), a link the model called a
+    person and a show's numbered heading it called a LAW ("Chapter 2: Starting Out"; not "Chapter
+    11") go wherever they were stored.
     Once: a second pass changes nothing."""
     from transforms import enrich
     from transforms.gazetteer import gazetteer
@@ -640,6 +641,7 @@ def stored_entities_get_a_new_correction_once(location: str) -> None:
     german = "React und Git: Werkzeuge, die Entwickler in Köln jeden Tag nutzen."
     code = "Wrap the handler in useCallback so that the list does not render again."
     link = "Read the Ladder of Causation at https://ucla.in/2L8OCyl today."
+    notes = "Chapter 2: Starting Out. The firm behind the show filed for Chapter 11 protection in May."
     india = enrich.resolve_places([at(news, "India", "GPE")], gazetteer())[0].place
     batch = [
         article(1, text=post, language="en", keywords=["stale"], entities=[at(post, "Git", "PERSON"), at(post, "React", "GPE")]),
@@ -650,23 +652,25 @@ def stored_entities_get_a_new_correction_once(location: str) -> None:
         article(4, text=code, language="en", keywords=["stale"], entities=[at(code, "useCallback", "ORG")]),
         article(5, text=link, language="en", keywords=["stale"],
                 entities=[at(link, "Ladder of Causation", "ORG"), at(link, "https://ucla.in/2L8OCyl", "PERSON")]),
+        article(6, text=notes, language="en", keywords=["stale"],
+                entities=[at(notes, "Chapter 2: Starting Out", "LAW"), at(notes, "Chapter 11", "LAW")]),
     ]
     with wdb.connect(wdb.Warehouse(location)) as conn:
         wdb.migrate(conn)
         store.load_batch(conn, batch, [], [], now=NOW)
         assert store.index_version(conn, "entities") is None
-        assert store.recorrect_stored(conn, enrich.ENTITY_SCHEME) == (5, 3)  # 5 with a mention the rules judge
+        assert store.recorrect_stored(conn, enrich.ENTITY_SCHEME) == (6, 4)  # 6 with a mention the rules judge
         assert store.index_version(conn, "entities") == enrich.ENTITY_SCHEME
         assert store.recorrect_stored(conn, enrich.ENTITY_SCHEME) == (2, 0)  # "Git" gone: id1 has no such mention left
     q = lambda sql: run_query(location, sql)[1]  # noqa: E731
     assert q("SELECT article_id, name, label FROM entities ORDER BY 1, start_char") == [
         ("id1", "React", "ORG"), ("id2", "Karnataka", "GPE"), ("id2", "India", "GPE"), ("id2", "Theresa May", "PERSON"),
-        ("id2", "May", "PERSON"), ("id3", "React", "GPE"), ("id5", "Ladder of Causation", "ORG")]
+        ("id2", "May", "PERSON"), ("id3", "React", "GPE"), ("id5", "Ladder of Causation", "ORG"), ("id6", "Chapter 11", "LAW")]
     assert q("SELECT name, label, articles FROM entity_names WHERE name IN ('React', 'Git') ORDER BY 1, 2") == [
         ("Git", "PERSON", 0), ("React", "GPE", 1), ("React", "ORG", 1)]
     rows = q("SELECT article_id, revised_at IS NOT NULL, list_contains(keywords, 'stale') FROM articles ORDER BY 1")
     assert rows == [("id1", True, True), ("id2", False, True), ("id3", False, True),
-                    ("id4", True, True), ("id5", True, True)]  # keywords as ranked at ingestion
+                    ("id4", True, True), ("id5", True, True), ("id6", True, True)]  # keywords as ranked at ingestion
 
 
 def test_a_line_learned_by_a_load_is_cut_from_the_stored_articles_that_carried_it(db) -> None:

@@ -48,10 +48,11 @@ TERM_SCHEME = 3  # bump when content_terms changes: stored document frequencies 
 # "won't" as "won", words that are also names and verbs. A recount of 1M articles: about 2 minutes;
 # 3: Chinese and Japanese give words, not clauses: "人の感染を確認したと発表した" -> 感染, 確認, 発表;
 # words keep their combining marks: Hindi "सरकार" had been "सरक")
-ENTITY_SCHEME = 2  # bump when `recorrect` changes: stored articles' entities are corrected again
+ENTITY_SCHEME = 3  # bump when `recorrect` changes: stored articles' entities are corrected again
 # (1: unknown GPEs in articles naming no known place are ORG, so are one-word PERSONs with a capital
 # inside; one-word PERSONs written in lower case go, and camel-case code identifiers;
-# 2: links go: "https://ucla.in/2L8OCyl" was stored as a PERSON, 10 names in 6 of 2,455 real-feed articles)
+# 2: links go: "https://ucla.in/2L8OCyl" was stored as a PERSON, 10 names in 6 of 2,455 real-feed articles;
+# 3: a numbered heading is no LAW: "Chapter 2: Starting Out ...", 252 rows in 42 real-feed articles)
 # A label the warehouse has given a name in this many articles, this consistently, overrides the model.
 LEARNED_MIN_ARTICLES = 3
 LEARNED_MIN_SHARE = 0.7
@@ -67,6 +68,10 @@ _NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<![\w'’])\w+n['
 # What carries no language: links, addresses, handles, keys and hashes, numbers.
 _NOT_LANGUAGE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<!\w)[@#]\w+|(?=\S*\d)\S{12,}|\d+")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,7}$")
+# A numbered heading of show notes or a book ("Chapter 2: Starting Out In Content Creation", "Part 3 -
+# Compiler"), which the model takes for a LAW; "Chapter 11" (bankruptcy) has no title after it. Also in SQL.
+CHAPTER_HEADING = r"^(?i:chapter|part|episode|section|step|kapitel|teil)\s+\d+\s*[:.\-–—]\s*\S"
+_CHAPTER_HEADING = re.compile(CHAPTER_HEADING)
 # A word written in lower case as a word of its own, not inside an address or a handle
 # ("twitter.com", "@twitter") nor as part of a longer one ("git-based").
 _IN_LOWER_CASE = r"(?<![\w’'/.@-]){}(?![\w’'-])"
@@ -438,13 +443,14 @@ def recorrect(entities: list[Entity], text: str, placed: bool, places: Gazetteer
     "SpaceX"; not "McLaren", "DeSantis"); a one-word PERSON that the text also writes in lower case ("Git",
     "Docker" beside "git log", "docker build") is a word and goes, unless it is part of a person the
     article names in full ("May" of Theresa May beside "may"). A mention that cannot be a name
-    (`is_name`: a camel-case code identifier since scheme 1) goes too."""
+    (`is_name`: a camel-case code identifier since scheme 1, a link since scheme 2) goes too, and so
+    does a LAW that is a numbered heading ("Chapter 2: Starting Out", since scheme 3)."""
     people = [e.name.split() for e in entities if e.label == "PERSON" and " " in e.name]
     parts = {words[0] for words in people} | {words[-1] for words in people}
     written: dict[str, bool] = {}  # one-word PERSON -> whether the text writes it in lower case
     fixed = []
     for e in entities:
-        if not is_name(e.name):
+        if not is_name(e.name) or e.label == "LAW" and _CHAPTER_HEADING.match(e.name):
             continue  # as at ingestion, where the rule may have changed since ("useCallback")
         label = e.label
         if label in ("GPE", "LOC") and not places.lookup(e.name) and (

@@ -785,8 +785,8 @@ def recorrect_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int =
     ids = [r[0] for r in conn.execute("""
         SELECT DISTINCT article_id FROM entities
         WHERE label IN ('GPE', 'LOC') OR label = 'PERSON' AND NOT contains(name, ' ') OR regexp_matches(name, ?)
-              OR regexp_matches(name, ?)
-        ORDER BY 1""", [CAMEL_CASE, ADDRESS]).fetchall()]
+              OR regexp_matches(name, ?) OR label = 'LAW' AND regexp_matches(name, ?)
+        ORDER BY 1""", [CAMEL_CASE, ADDRESS, enrich.CHAPTER_HEADING]).fetchall()]
     changed = 0
     for start in range(0, len(ids), chunk):
         changed += retry_conflicts(lambda: pass_over(ids[start : start + chunk]))
