@@ -200,6 +200,12 @@ def test_seed_003_photo_credit_is_metadata_and_subheadline_kept() -> None:
          "qualifying purchases.", "editorial_note"),
         ("Dieser Artikel kann Links zu Anbietern enthalten, von denen outdoor-magazin eine Provision erhält. Diese "
          "Links sind mit folgendem Icon gekennzeichnet:", "editorial_note"),
+        # membership offers and an empty date field (shared/data/extraction: haitiantimes.com,
+        # for-me-online.de, thestkittsnevisobserver.com)
+        ("First-time subscribers also receive a special welcome gift handmade in Haiti by expert artisans! Do it for "
+         "the culture and support Black-owned businesses.", "call_to_action"),
+        ("Werden Sie Mitglied bei for me und erhalten Sie exklusive Angebote!", "call_to_action"),
+        ("Release Date:", "ui_chrome"),
     ],
 )
 def test_more_kinds_of_noise_in_mid_text_go(noise: str, rule: str) -> None:
@@ -236,6 +242,9 @@ def test_reprint_warning_in_capitals_is_part_of_the_license_footer() -> None:
     "Weitere Infos unter anderem zu den Preisen gibt die Stadt erst im Mai bekannt.",
     "More information on the case was not released by the police on Tuesday.",
     "The site contains affiliate links, the regulator found, and must label them from May.",
+    "New subscribers fell by a third in the quarter, the company said on Tuesday.",
+    "Wer Mitglied werden will, zahlt 20 Euro im Jahr, sagte der Vorsitzende.",
+    "The release date of the film was moved to May after the strike.",
 ])
 def test_sentences_that_look_like_the_new_kinds_of_noise_stay(sentence: str) -> None:
     text = f"{BODY}\n{sentence}\n{BODY}"
@@ -277,6 +286,28 @@ def test_a_finnish_read_more_heading_goes_with_its_headlines() -> None:
     cleaned = clean_text(text)
     assert cleaned.text == BODY
     assert [r.rule for r in cleaned.removals] == ["related_links"] * 3
+
+
+def test_a_list_of_the_sites_latest_headlines_that_holds_the_title_goes() -> None:
+    title = "Buß- und Ordnungsgeld gegen Anwalt wegen Maskenverweigerung | Recht | Haufe"  # haufe.de
+    latest = ("- Nur schwacher Titelschutz für „Nie wieder keine Ahnung“\n"
+              "- Buß- und Ordnungsgeld gegen Anwalt wegen Maskenverweigerung\n"
+              "- Duzen unter Parteifreunden ist keine Beleidigung\n"
+              "- Verweigert der Anwalt die Maske, muss der Richter nicht vertagen")
+    cleaned = clean_text(f"{latest}\n{BODY}", title=title)
+    assert cleaned.text == BODY
+    assert [r.rule for r in cleaned.removals] == ["related_links"] * 4
+    # without the title among them, a bulleted list of short lines is the article's own
+    points = "- Mehr Personal für die Gerichte\n- Schnellere Verfahren\n- Digitale Akten bis 2026"
+    assert clean_text(f"{BODY}\n{points}", title=title).text == f"{BODY}\n{points}"
+
+
+@pytest.mark.parametrize("heading", ["Weitere Tourentipps in Schweden", "Weitere Rezepte mit Kürbis", "Other posts in this series"])
+def test_a_heading_over_links_that_ends_the_text_goes(heading: str) -> None:
+    cleaned = clean_text(f"{BODY}\n{heading}")
+    assert cleaned.text == BODY and [r.rule for r in cleaned.removals] == ["related_links"]
+    # the same words in mid-text head a section of the article
+    assert clean_text(f"{BODY}\n{heading}\n{BODY}").text == f"{BODY}\n{heading}\n{BODY}"
 
 
 def test_caption_credit_in_capitals_becomes_the_photo_credit() -> None:

@@ -87,6 +87,8 @@ _UI_LINE = re.compile(
     r"|(?:lesezeit|lesedauer|temps de lecture|tiempo de lectura|reading time)\s*:?\s*(?:ca\.\s*|~)?\d+\s*(?:min(?:uten|utes|s)?\.?|minutos)"
     r"|sponsored(?: content)?|follow us(?: on [\w ,&]{1,40})?|skip to (?:main )?content"
     r"|back to top|toggle navigation|menu|home"
+    # a page's date field left without its value ("Release Date:")
+    r"|(?:release|publication|publishing|posting) date|veröffentlichungsdatum|date de publication|fecha de publicación"
     r"|(?:video |audio )?(?:verfügbar bis|available until|disponible jusqu['’]au) [\w ,./:]{4,30})[\s.!:…]*$",
     re.IGNORECASE,
 )
@@ -202,6 +204,8 @@ _CALL_TO_ACTION = re.compile(
     r"|never miss (?:the latest|a story|an update)|follow (?:us|[\w .]{1,40}) on (?:twitter|facebook|instagram|x|linkedin|tiktok)"
     r"|download (?:the|our) [\w ]{1,40}apps? (?:for|on)|view comments|leave a comment|comments are closed"
     r"|we want to hear what you think|support (?:our|independent) journalism|become a (?:member|subscriber|patron)"
+    r"|(?:first[- ]time|new) (?:subscribers|members) (?:also )?(?:receive|get)\b"
+    r"|werden sie (?:jetzt )?mitglied|werde (?:jetzt )?mitglied|erhalten sie exklusive (?:angebote|vorteile|inhalte|rabatte)"
     r"|newsletter (?:abonnieren|bestellen)|zum newsletter anmelden|jetzt abonnieren|unterstütze[n]? (?:uns|unsere)"
     r"|abonnez-vous|inscrivez-vous à (?:notre|la) newsletter|suscríbete|iscriviti alla newsletter|zapisz się do newslettera"
     # comment walls and reader appeals
@@ -376,12 +380,16 @@ def clean_text(text: str, *, title: str | None = None, summary: bool = False) ->
     _drop_shortcodes(c)
     _drop_line_noise(c)
     c.compact()
+    if title:
+        _drop_headline_lists(c, title)
+        c.compact()
     headline = _drop_headline(c, title)
     c.compact()
     _drop_embedded_posts(c)
     c.compact()
     _drop_related_blocks(c)
     c.compact()
+    _drop_dangling_heading(c)
     _drop_license_footer(c)
     c.compact()
     _drop_cut_tail(c, summary)
@@ -530,6 +538,44 @@ def title_forms(title: str) -> set[str]:
             if len((form := normalize_for_match(run)).split()) >= MIN_HEADLINE_WORDS:
                 forms.add(form)
     return forms
+
+
+# "- Another headline": an item of a bulleted list.
+_BULLET = re.compile(r"^[-–•·*]\s+(?=\S)")
+MIN_LIST_ITEMS = 3
+
+
+def _drop_headline_lists(c: _Cleaner, title: str) -> None:
+    """A bulleted list of headlines, one of which is the article's own title, is the site's list of
+    its latest articles, not the article ("- Duzen unter Parteifreunden ist keine Beleidigung" /
+    "- <the title>" / ...). A list that merely quotes the title in a sentence stays: each item must
+    be a headline (no sentence ending) of at most 20 words."""
+    forms = title_forms(title)
+    i = 0
+    while i < len(c.lines):
+        j = i
+        while j < len(c.lines) and _BULLET.match(c.lines[j]) and len(c.lines[j].split()) <= 21 \
+                and not re.search(r"[.!?:;,]$", c.lines[j]):
+            j += 1
+        if j - i >= MIN_LIST_ITEMS and any(normalize_for_match(c.lines[k]) in forms for k in range(i, j)):
+            for k in range(i, j):
+                c.drop(k, "related_links")
+        i = max(j, i + 1)
+
+
+# The last line a heading over links that are gone: "Weitere Tourentipps in Schweden", "More from Europe".
+_DANGLING_RELATED = re.compile(
+    r"^(?:weitere|mehr|more|other|further|related|autres|plus d['’]|otr[oa]s|más|altri|altre|więcej|inne)\b",
+    re.IGNORECASE,
+)
+
+
+def _drop_dangling_heading(c: _Cleaner) -> None:
+    """A text ends with a heading that opened a list of links to other articles, and nothing under
+    it: "Weitere Tourentipps in Schweden". Only a short unpunctuated line of that opening."""
+    if len(c.lines) > 1 and _is_short_label(last := c.lines[-1]) and _DANGLING_RELATED.match(last):
+        c.drop(len(c.lines) - 1, "related_links")
+        c.compact()
 
 
 def _drop_embedded_posts(c: _Cleaner) -> None:
