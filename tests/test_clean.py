@@ -310,6 +310,28 @@ def test_a_heading_over_links_that_ends_the_text_goes(heading: str) -> None:
     assert clean_text(f"{BODY}\n{heading}\n{BODY}").text == f"{BODY}\n{heading}\n{BODY}"
 
 
+def test_a_photographer_slash_agency_credit_goes_with_the_caption_under_it() -> None:
+    text = (f"{BODY}\nMoa Karlberg/imagebank.sweden.se\nDas Wasser aus Bächen und Flüssen kocht man lieber ab.\n"
+            f"Praxistipps für den Roadtrip\n{BODY}")  # outdoor-magazin.com
+    cleaned = clean_text(text)
+    assert cleaned.text == f"{BODY}\nPraxistipps für den Roadtrip\n{BODY}"
+    assert [r.rule for r in cleaned.removals] == ["photo_credit", "caption"]
+    assert cleaned.photo_credit == "Moa Karlberg/imagebank.sweden.se"
+
+
+@pytest.mark.parametrize("after", [
+    "Das Wasser kocht man lieber ab. Es kann Keime enthalten.\nPraxistipps für den Roadtrip",  # two sentences
+    f"Das Wasser aus Bächen und Flüssen kocht man lieber ab.\n{BODY}",  # the text goes on
+])
+def test_a_paragraph_under_a_credit_stays(after: str) -> None:
+    assert clean_text(f"{BODY}\nFoto: Bernd Weißbrod/dpa\n{after}").text == f"{BODY}\n{after}"
+
+
+@pytest.mark.parametrize("heading", ["Allgemeine Infos/Kontakt", "Kosten Wasser/Abwasser", "Bündnis 90/Die Grünen"])
+def test_a_heading_with_a_slash_is_no_credit(heading: str) -> None:
+    assert clean_text(f"{BODY}\n{heading}\n{BODY}").text == f"{BODY}\n{heading}\n{BODY}"
+
+
 def test_caption_credit_in_capitals_becomes_the_photo_credit() -> None:
     cleaned = clean_text(f"{BODY}\nThe vessel at the ramp. By U.S. CUSTOMS AND BORDER PROTECTION\n{BODY}")
     assert cleaned.photo_credit == "U.S. CUSTOMS AND BORDER PROTECTION"

@@ -129,6 +129,16 @@ _CREDIT_ONLY = re.compile(
     re.IGNORECASE,
 )
 
+# "Moa Karlberg/imagebank.sweden.se", "Bernd Weißbrod/dpa": a photographer and the agency or site,
+# the German credit line. Only with an agency's name or a domain after the slash: "Allgemeine
+# Infos/Kontakt" is a heading.
+_AGENCIES = (r"dpa|afp|ap|epa|reuters|keystone|imago|getty ?images|istock(?:photo)?|shutterstock|unsplash|pixabay"
+             r"|pexels|adobe ?stock|fotolia|picture[ -]alliance|ullstein ?bild|sz ?photo|ddp|kna|epd|anp|ansa|efe|pap")
+_SLASH_CREDIT = re.compile(
+    r"^(?P<credit>[A-ZÀ-ÖØ-Þ][\w'’\-]+(?: [A-ZÀ-ÖØ-Þ][\w'’\-]+){1,2}/"
+    rf"(?:(?i:{_AGENCIES})(?: (?:images|photos?|bilder))?|[\w\-]+(?:\.[\w\-]+)*\.[a-z]{{2,6}}))$"
+)
+
 # "Abbildung 4: ...", "Fig. 2. ...": a figure's caption.
 _FIGURE_CAPTION = re.compile(r"^(?:abbildung|abb\.|figure|fig\.|grafik|illustration|foto|photo|image|bild)\s*\d+[a-z]?\s*[:.]\s+\S",
                              re.IGNORECASE)
@@ -421,6 +431,7 @@ def _drop_shortcodes(c: _Cleaner) -> None:
 def _drop_line_noise(c: _Cleaner) -> None:
     # Three or more "by Name" lines are a list of works and their authors, not the article's byline.
     bylines = sum(1 for line in c.lines if len(line.split()) <= 12 and (_BYLINE.match(line) or _BYLINE_ABROAD.match(line)))
+    credits: list[int] = []  # lines that were a photo's credit alone
     for i, line in enumerate(c.lines):
         if "↩" in line and (backlink := _BACKLINK.search(line)):
             c.removals.append(Removal("ui_chrome", backlink.group().strip()))
@@ -443,10 +454,11 @@ def _drop_line_noise(c: _Cleaner) -> None:
         elif words <= 12 and _DATELINE.match(line) and any(ch.isdigit() for ch in line):  # a date has a number
             c.drop(i, "dateline")
         elif words <= 20 and (((m := _PHOTO_CREDIT.match(line)) and not _config_line(line) and not looks_like_code(line))
-                              or (m := _CREDIT_ONLY.match(line))
+                              or (m := _CREDIT_ONLY.match(line)) or (words <= 6 and (m := _SLASH_CREDIT.match(line)))
                               or (words <= 8 and i < len(c.lines) - 1 and (m := _COPYRIGHT_CREDIT.match(line)))):
             c.meta.setdefault("photo_credit", m.group("credit").strip())
             c.drop(i, "photo_credit")
+            credits.append(i)
         elif words <= 60 and (m := _CAPTION_CREDIT.search(line)):
             c.meta.setdefault("photo_credit", m.group("credit").strip())
             c.drop(i, "photo_credit")
@@ -464,6 +476,23 @@ def _drop_line_noise(c: _Cleaner) -> None:
             c.drop(i, "bare_link")
         elif words <= 40 and _CALL_TO_ACTION.search(line):
             _drop_trailing_calls(c, i)
+    for i in credits:
+        _drop_caption_after_credit(c, i)
+
+
+MAX_CAPTION_WORDS = 25
+
+
+def _drop_caption_after_credit(c: _Cleaner, i: int) -> None:
+    """Under a photo's credit, one short sentence and then a heading: the photo's caption
+    ("Moa Karlberg/imagebank.sweden.se" / "Das Wasser aus Bächen und Flüssen kocht man lieber ab." /
+    "Praxistipps für den Roadtrip"). A paragraph of more sentences, or one that the text goes on
+    from, is the article's."""
+    if i + 2 >= len(c.lines) or not (caption := c.lines[i + 1]) or not (heading := c.lines[i + 2]):
+        return
+    if (len(caption.split()) <= MAX_CAPTION_WORDS and caption[-1] in ".!?" and len(_SENTENCE_SPLIT.split(caption)) == 1
+            and _is_short_label(heading) and not _BULLET.match(heading) and not looks_like_code(caption)):
+        c.drop(i + 1, "caption")
 
 
 def _drop_trailing_calls(c: _Cleaner, i: int) -> None:
