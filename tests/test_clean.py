@@ -280,6 +280,29 @@ def test_a_related_links_marker_left_last_goes(marker: str) -> None:
     assert cleaned.text == BODY and [r.rule for r in cleaned.removals] == ["related_links"]
 
 
+def test_excerpts_each_with_its_read_more_link_go() -> None:
+    teasers = ("Słodkie i soczyste owoce, które mogą być składnikiem deserów. Co zrobić z malin?\nCzytaj więcej\n"
+               "Francuskie, filo czy kruche? Ciasto na słono może mieć wiele postaci.\nCzytaj więcej")  # przepisy.pl
+    cleaned = clean_text(f"{BODY}\n{teasers}")
+    assert cleaned.text == BODY
+    assert [r.rule for r in cleaned.removals] == ["related_links"] * 4
+    # one "Read more" under the opening paragraph is the article's own break
+    text = f"{BODY}\nRead more\n{BODY}"
+    assert clean_text(text).text == f"{BODY}\n{BODY}"
+
+
+def test_a_run_of_excerpts_cut_in_mid_sentence_ends_the_text_and_goes() -> None:
+    excerpts = "\n".join(f"Teaser {n}: Die letzte große Kundgebung vor der Verkündung des Urteils stand unter einem guten "
+                         f"Vorzeichen. Das richtige D..." for n in range(3))  # tv-orange.de
+    cleaned = clean_text(f"{BODY}\n{excerpts}")
+    assert cleaned.text == BODY and [r.rule for r in cleaned.removals] == ["related_links"] * 3
+    # two such lines, or short lines trailing off (dialogue), are the author's
+    two = "\n".join(excerpts.split("\n")[:2])
+    assert clean_text(f"{BODY}\n{two}").text == f"{BODY}\n{two}"
+    trailing = "\n".join(f"And so the story went on for {n} more days..." for n in ("two", "three", "four"))
+    assert clean_text(f"{BODY}\n{trailing}").text == f"{BODY}\n{trailing}"
+
+
 def test_a_finnish_read_more_heading_goes_with_its_headlines() -> None:
     text = (f"{BODY}\nLue aiheesta lisää:\nKorkeasaaren karhut heräsivät jo – talviunet jäivät lyhyiksi\n"
             "Vuosi 2018 toi kylmää, kuumaa ja kuivaa")

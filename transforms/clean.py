@@ -172,6 +172,7 @@ _RELATED_MARKER = re.compile(
     r"|kommentierte artikel"
     r"|(?:à )?lire aussi|voir aussi|sur le même sujet|lee (?:también|más)|te puede interesar|ver también|más información"
     r"|leggi anche|vedi anche|czytaj (?:też|także|więcej)|zobacz (?:też|także)|dowiedz się więcej"
+    r"|więcej (?:przepisów|artykułów|wiadomości|tekstów|informacji|na ten temat)(?: [\w ]{1,40})?"
     r"|leia (?:também|mais)|lees ook|meer over"
     r"|lue (?:myös|lisää|aiheesta lisää|seuraavaksi)|läs (?:också|mer)|læs (?:også|mere)|les (?:også|mer))\s*[:.…»>\-]*$",
     re.IGNORECASE,
@@ -246,7 +247,7 @@ _CUT_FRAGMENT = re.compile(r"^[^.!?…]{1,60}(?:…|\.{3})$")
 # at the end of the text, and only as a line of its own or after a finished sentence: "… to read
 # more about how git works" stays. "Read more" without an arrow is a sentence ("Read more.").
 _READ_ON_WORDS = (r"continue reading|keep reading|read more|read the (?:full|whole|rest of the) (?:post|entry|article|story)"
-                  r"|weiterlesen|mehr lesen|lire la suite|leer más|seguir leyendo|continua(?:re)? a leggere|czytaj dalej"
+                  r"|weiterlesen|mehr lesen|lire la suite|leer más|seguir leyendo|continua(?:re)? a leggere|czytaj (?:dalej|więcej)"
                   r"|leia mais|continuar lendo|lees verder")
 _READ_ON_ALONE = (r"continue reading|read the (?:full|whole|rest of the) (?:post|entry|article|story)|weiterlesen|lire la suite"
                   r"|seguir leyendo|czytaj dalej|continuar lendo|lees verder")  # of those, the ones no sentence ends with
@@ -257,6 +258,13 @@ _READ_ON = re.compile(
     r"|this entry has been truncated\b.{0,60})\s*$",
     re.IGNORECASE,
 )
+# A "Read more" link on a line of its own, under the excerpt it links from.
+_READ_MORE_LINE = re.compile(rf"^(?:{_READ_ON_WORDS})\s*[:.…»>→›\-]*$", re.IGNORECASE)
+MIN_TEASERS = 2
+# An excerpt cut in the middle of its last sentence: "Das richtige D...", "…, mein…".
+_CUT_EXCERPT = re.compile(r"[\w,;]\s?(?:\.{3}|…)$")
+MIN_EXCERPT_WORDS = 15
+
 # Footnotes' links back to their reference ("↩︎", as Markdown renderers write them) at a line's end.
 _BACKLINK = re.compile(r"(?:\s*↩[\ufe0e\ufe0f]?)+\s*$")
 
@@ -616,9 +624,29 @@ def _drop_embedded_posts(c: _Cleaner) -> None:
             c.drop(i - 1, "embedded_post")
 
 
+def _drop_teasers(c: _Cleaner) -> None:
+    """Excerpts of other articles: paragraphs each followed by its own "Read more" line (two at
+    least: one is an article's own paywall break), and a run of three or more paragraphs at the
+    text's end that all stop in mid-sentence with an ellipsis ("... Das richtige D...")."""
+    lines = c.lines
+    teasers = [k - 1 for k in range(1, len(lines)) if _READ_MORE_LINE.match(lines[k])
+               and lines[k - 1] and not _READ_MORE_LINE.match(lines[k - 1]) and not looks_like_code(lines[k - 1])]
+    if len(teasers) >= MIN_TEASERS:
+        for k in teasers:
+            c.drop(k, "related_links")
+    end = len(lines)
+    while end > 0 and len(lines[end - 1].split()) >= MIN_EXCERPT_WORDS and _CUT_EXCERPT.search(lines[end - 1]):
+        end -= 1
+    if len(lines) - end >= 3 and end > 0:
+        for k in range(end, len(lines)):
+            c.drop(k, "related_links")
+    c.compact()
+
+
 def _drop_related_blocks(c: _Cleaner) -> None:
     """A related-links marker goes, with the short link titles under it; a real paragraph
     after it ends the block (a 'Read more' in mid-article does not eat the article)."""
+    _drop_teasers(c)
     i = 0
     while i < len(c.lines):
         line = c.lines[i]
