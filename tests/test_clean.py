@@ -303,6 +303,23 @@ def test_a_run_of_excerpts_cut_in_mid_sentence_ends_the_text_and_goes() -> None:
     assert clean_text(f"{BODY}\n{trailing}").text == f"{BODY}\n{trailing}"
 
 
+@pytest.mark.parametrize("items", [
+    ["-Escándalo en Cartagena: graban a una pareja en las murallas", "-La historia de la mujer de 77 años que acaba de "
+     "graduarse", "-La angustia que vive un barrio familiar"],  # eltiempo.com
+    ["- 15 Baby Nursery Must Haves for Optimal Sleep - October 24, 2020", "- 20 Gorgeous Winter Baby Shower Ideas - "
+     "October 23, 2020", "- 20 Hilarious Printable Baby Shower Games - October 19, 2020"],
+])
+def test_a_list_of_linked_headlines_ending_the_text_goes(items: list[str]) -> None:
+    listed = "\n".join(items)
+    cleaned = clean_text(f"{BODY}\n{listed}")
+    assert cleaned.text == BODY and [r.rule for r in cleaned.removals] == ["related_links"] * 3
+    # two of them, or a bulleted list of the article's own points, stay
+    two = "\n".join(items[:2])
+    assert clean_text(f"{BODY}\n{two}").text == f"{BODY}\n{two}"
+    points = "- Mehr Personal für die Gerichte\n- Schnellere Verfahren ab 2025\n- Digitale Akten bis 2026"
+    assert clean_text(f"{BODY}\n{points}").text == f"{BODY}\n{points}"
+
+
 def test_a_finnish_read_more_heading_goes_with_its_headlines() -> None:
     text = (f"{BODY}\nLue aiheesta lisää:\nKorkeasaaren karhut heräsivät jo – talviunet jäivät lyhyiksi\n"
             "Vuosi 2018 toi kylmää, kuumaa ja kuivaa")

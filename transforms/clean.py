@@ -626,21 +626,39 @@ def _drop_embedded_posts(c: _Cleaner) -> None:
 
 def _drop_teasers(c: _Cleaner) -> None:
     """Excerpts of other articles: paragraphs each followed by its own "Read more" line (two at
-    least: one is an article's own paywall break), and a run of three or more paragraphs at the
-    text's end that all stop in mid-sentence with an ellipsis ("... Das richtige D...")."""
+    least: one is an article's own paywall break), and at the text's end a run of three or more
+    paragraphs that all stop in mid-sentence with an ellipsis ("... Das richtige D..."), or of
+    headlines listed as links ("-La historia de ...", "- Headline - October 23, 2020")."""
     lines = c.lines
     teasers = [k - 1 for k in range(1, len(lines)) if _READ_MORE_LINE.match(lines[k])
                and lines[k - 1] and not _READ_MORE_LINE.match(lines[k - 1]) and not looks_like_code(lines[k - 1])]
     if len(teasers) >= MIN_TEASERS:
         for k in teasers:
             c.drop(k, "related_links")
-    end = len(lines)
-    while end > 0 and len(lines[end - 1].split()) >= MIN_EXCERPT_WORDS and _CUT_EXCERPT.search(lines[end - 1]):
-        end -= 1
-    if len(lines) - end >= 3 and end > 0:
-        for k in range(end, len(lines)):
-            c.drop(k, "related_links")
+    for is_teaser in (_is_cut_excerpt, _is_listed_headline):
+        end = len(lines)
+        while end > 0 and lines[end - 1] and is_teaser(lines[end - 1]):
+            end -= 1
+        if len(lines) - end >= MIN_LISTED and end > 0:
+            for k in range(end, len(lines)):
+                c.drop(k, "related_links")
     c.compact()
+
+
+MIN_LISTED = 3
+# "-La historia de la mujer ..." (a dash glued to the headline: a list of links), "- 20 Gorgeous
+# Winter Baby Shower Ideas - October 23, 2020" (a recent-posts list, each headline with its date).
+_GLUED_DASH_ITEM = re.compile(r"^-(?=[A-ZÀ-ÖØ-Þ¿¡])")
+_DATED_ITEM = re.compile(r"^[-–•·*]\s.{3,200}\s[-–|·]\s(?:\w{3,9}\.? \d{1,2},? \d{4}|\d{1,2}\.? \w{3,9}\.? \d{4}|\d{1,2}\.\d{1,2}\.\d{2,4})$")
+
+
+def _is_cut_excerpt(line: str) -> bool:
+    return len(line.split()) >= MIN_EXCERPT_WORDS and bool(_CUT_EXCERPT.search(line))
+
+
+def _is_listed_headline(line: str) -> bool:
+    return len(line.split()) <= 25 and not re.search(r"[.!?:;,]$", line) and bool(
+        _GLUED_DASH_ITEM.match(line) or _DATED_ITEM.match(line))
 
 
 def _drop_related_blocks(c: _Cleaner) -> None:
