@@ -359,6 +359,18 @@ def test_a_photographer_slash_agency_credit_goes_with_the_caption_under_it() -> 
     assert cleaned.photo_credit == "Moa Karlberg/imagebank.sweden.se"
 
 
+def test_a_credit_printed_again_before_its_caption_goes_with_it() -> None:
+    text = (f"{BODY}\nHersteller\nHersteller Die eigenen Heatmaps waren Grundlage der neuen Karten.\n{BODY}")  # bike-magazin.de
+    cleaned = clean_text(text)
+    assert cleaned.text == f"{BODY}\n{BODY}"
+    assert [r.rule for r in cleaned.removals] == ["photo_credit", "caption"] and cleaned.photo_credit == "Hersteller"
+    # a heading whose paragraph starts with the heading's word goes on in lower case
+    kept = f"{BODY}\nStrava\nStrava hat sein Routen-Tool für alle Nutzer erneuert.\n{BODY}"
+    assert clean_text(kept).text == kept
+    listing = f"{BODY}\n#\n# Erase 1 to 0 and move to the right.\n{BODY}"  # comments in a listing (real feeds)
+    assert clean_text(listing).text == listing
+
+
 @pytest.mark.parametrize("after", [
     "Das Wasser kocht man lieber ab. Es kann Keime enthalten.\nPraxistipps für den Roadtrip",  # two sentences
     f"Das Wasser aus Bächen und Flüssen kocht man lieber ab.\n{BODY}",  # the text goes on

@@ -486,6 +486,28 @@ def _drop_line_noise(c: _Cleaner) -> None:
             _drop_trailing_calls(c, i)
     for i in credits:
         _drop_caption_after_credit(c, i)
+    _drop_credited_captions(c)
+
+
+MAX_CREDIT_WORDS = 3
+
+
+def _drop_credited_captions(c: _Cleaner) -> None:
+    """A figure printed as its credit alone and then the credit again before the caption
+    ("Hersteller" / "Hersteller Die eigenen Heatmaps waren Grundlage der neuen Karten."): the credit
+    goes to metadata, the caption goes. The caption must start a new sentence after the credit with
+    a capital and end as one: "Strava" / "Strava hat sein Routen-Tool erneuert." is a heading and
+    its paragraph."""
+    for i in range(len(c.lines) - 1):
+        credit, caption = c.lines[i], c.lines[i + 1]
+        if not credit[:1].isalpha() or not caption or len(credit.split()) > MAX_CREDIT_WORDS or _TERMINAL.search(credit):
+            continue  # "#" / "# Erase 1 to 0." is a comment in a listing
+        rest = caption[len(credit):]
+        if (caption.startswith(credit + " ") and rest[1:2].isupper() and len(rest.split()) >= 4
+                and caption[-1] in ".!?" and len(caption.split()) <= MAX_CAPTION_WORDS + MAX_CREDIT_WORDS):
+            c.meta.setdefault("photo_credit", credit.strip())
+            c.drop(i, "photo_credit")
+            c.drop(i + 1, "caption")
 
 
 MAX_CAPTION_WORDS = 25
