@@ -300,7 +300,8 @@ def enrich_articles(target: wdb.Warehouse, articles: list[Article], analyses: li
     others = any(a.language != "en" for a in analyses)
     history = read_or(target, "enrich history",
                       lambda conn: store.enrichment_history(conn, terms, names, organisations=others), enrich.History())
-    for article, extra in zip(articles, enrich.finish(analyses, texts, [a.published_at for a in articles], history, titles)):
+    tags = [list(a.tags or ()) for a in articles]
+    for article, extra in zip(articles, enrich.finish(analyses, texts, [a.published_at for a in articles], history, titles, tags)):
         article.language, article.language_score = extra.language, extra.language_score
         article.entities, article.places, article.dates = extra.entities, extra.places, extra.dates
         article.keywords, article.word_count, article.terms = extra.keywords, extra.word_count, extra.terms

@@ -116,6 +116,25 @@ def test_a_one_word_person_the_text_writes_in_lower_case_is_a_word() -> None:
     assert labels(brands) == {("OpenAI", "ORG"), ("SpaceX", "ORG"), ("McLaren", "PERSON"), ("DeSantis", "PERSON")}
 
 
+def test_a_one_word_person_a_publisher_tags_is_a_topic() -> None:
+    """Tech posts name tools and services the small model reads as people ("Twitter" PERSON in 48 of
+    the corpus run's articles, "Java" 33, "Docker" 13): a publisher that tags articles "Twitter" says
+    it is a topic. From the batch's own tags or the warehouse's (`History.topics`); a name that is
+    part of a person the article names in full stays a person ("Dorsey" beside "Jack Dorsey")."""
+    text = "Twitter changed its API. Jack Dorsey said Dorsey had seen it coming, Harper said."
+    found = [ent("Twitter", "PERSON"), ent("Jack Dorsey", "PERSON"), ent("Dorsey", "PERSON"), ent("Harper", "PERSON")]
+    analysis = enrich.Analysis("en", 0.99, found, enrich.content_terms(text, "en"), 14)
+    tags = [["Twitter", "Social media", "Dorsey"]]
+    (tagged,) = enrich.finish([analysis], [text], [None], None, None, tags)
+    assert labels(tagged.entities) == {("Twitter", "PRODUCT"), ("Jack Dorsey", "PERSON"), ("Dorsey", "PERSON"),
+                                       ("Harper", "PERSON")}
+    (learned,) = enrich.finish([analysis], [text], [None], enrich.History(topics=frozenset({"twitter"})))
+    assert ("Twitter", "PRODUCT") in labels(learned.entities)
+    (untagged,) = enrich.finish([analysis], [text], [None])
+    assert ("Twitter", "PERSON") in labels(untagged.entities)
+    assert enrich.topic_tags(["Twitter", " Social media", "JAVA", ""]) == {"twitter", "java"}
+
+
 def test_other_languages_get_places_and_learned_organisations() -> None:
     text = ("Die Bundeswehr verlegt Soldaten nach Litauen. In Berlin und Vilnius beraten die Minister, "
             "während Essen serviert wird. Die NATO prüft die Lage.")

@@ -627,7 +627,9 @@ def stored_entities_get_a_new_correction_once(location: str) -> None:
     region beside a known country, a person's surname written as a word elsewhere, and a German
     article are left as they are; a code identifier ("useCallback"), a link the model called a
     person and a show's numbered heading it called a LAW ("Chapter 2: Starting Out"; not "Chapter
-    11") go wherever they were stored.
+    11") go wherever they were stored. A one-word "Twitter" PERSON is a PRODUCT wherever a
+    publisher tags articles "Twitter" (scheme 4), in an article without that tag too; "Dorsey" of
+    the article's "Jack Dorsey" and an untagged "Harper" stay people.
     Once: a second pass changes nothing."""
     from transforms import enrich
     from transforms.gazetteer import gazetteer
@@ -642,6 +644,8 @@ def stored_entities_get_a_new_correction_once(location: str) -> None:
     code = "Wrap the handler in useCallback so that the list does not render again."
     link = "Read the Ladder of Causation at https://ucla.in/2L8OCyl today."
     notes = "Chapter 2: Starting Out. The firm behind the show filed for Chapter 11 protection in May."
+    tagged = "Twitter changed its rules again. Jack Dorsey said Dorsey had warned them."
+    untagged = "Twitter users left for other sites, Harper said."
     india = enrich.resolve_places([at(news, "India", "GPE")], gazetteer())[0].place
     batch = [
         article(1, text=post, language="en", keywords=["stale"], entities=[at(post, "Git", "PERSON"), at(post, "React", "GPE")]),
@@ -654,23 +658,31 @@ def stored_entities_get_a_new_correction_once(location: str) -> None:
                 entities=[at(link, "Ladder of Causation", "ORG"), at(link, "https://ucla.in/2L8OCyl", "PERSON")]),
         article(6, text=notes, language="en", keywords=["stale"],
                 entities=[at(notes, "Chapter 2: Starting Out", "LAW"), at(notes, "Chapter 11", "LAW")]),
+        article(7, text=tagged, language="en", keywords=["stale"], tags=["Twitter", "Social media", "dorsey"],
+                entities=[at(tagged, "Twitter", "PERSON"), at(tagged, "Jack Dorsey", "PERSON"),
+                          Entity("Dorsey", "PERSON", tagged.index("Dorsey had"), tagged.index("Dorsey had") + 6)]),
+        article(8, text=untagged, language="en", keywords=["stale"],
+                entities=[at(untagged, "Twitter", "PERSON"), at(untagged, "Harper", "PERSON")]),
     ]
     with wdb.connect(wdb.Warehouse(location)) as conn:
         wdb.migrate(conn)
         store.load_batch(conn, batch, [], [], now=NOW)
         assert store.index_version(conn, "entities") is None
-        assert store.recorrect_stored(conn, enrich.ENTITY_SCHEME) == (6, 4)  # 6 with a mention the rules judge
+        assert store.recorrect_stored(conn, enrich.ENTITY_SCHEME) == (8, 6)  # 8 with a mention the rules judge
         assert store.index_version(conn, "entities") == enrich.ENTITY_SCHEME
-        assert store.recorrect_stored(conn, enrich.ENTITY_SCHEME) == (2, 0)  # "Git" gone: id1 has no such mention left
+        assert store.recorrect_stored(conn, enrich.ENTITY_SCHEME) == (4, 0)  # "Git" gone: id1 has no such mention left
     q = lambda sql: run_query(location, sql)[1]  # noqa: E731
     assert q("SELECT article_id, name, label FROM entities ORDER BY 1, start_char") == [
         ("id1", "React", "ORG"), ("id2", "Karnataka", "GPE"), ("id2", "India", "GPE"), ("id2", "Theresa May", "PERSON"),
-        ("id2", "May", "PERSON"), ("id3", "React", "GPE"), ("id5", "Ladder of Causation", "ORG"), ("id6", "Chapter 11", "LAW")]
+        ("id2", "May", "PERSON"), ("id3", "React", "GPE"), ("id5", "Ladder of Causation", "ORG"), ("id6", "Chapter 11", "LAW"),
+        ("id7", "Twitter", "PRODUCT"), ("id7", "Jack Dorsey", "PERSON"), ("id7", "Dorsey", "PERSON"),
+        ("id8", "Twitter", "PRODUCT"), ("id8", "Harper", "PERSON")]
+    assert q("SELECT tag, articles FROM tag_names ORDER BY 1") == [("dorsey", 1), ("social media", 1), ("twitter", 1)]
     assert q("SELECT name, label, articles FROM entity_names WHERE name IN ('React', 'Git') ORDER BY 1, 2") == [
         ("Git", "PERSON", 0), ("React", "GPE", 1), ("React", "ORG", 1)]
     rows = q("SELECT article_id, revised_at IS NOT NULL, list_contains(keywords, 'stale') FROM articles ORDER BY 1")
-    assert rows == [("id1", True, True), ("id2", False, True), ("id3", False, True),
-                    ("id4", True, True), ("id5", True, True), ("id6", True, True)]  # keywords as ranked at ingestion
+    assert rows == [("id1", True, True), ("id2", False, True), ("id3", False, True), ("id4", True, True),
+                    ("id5", True, True), ("id6", True, True), ("id7", True, True), ("id8", True, True)]  # keywords as ranked at ingestion
 
 
 def test_a_line_learned_by_a_load_is_cut_from_the_stored_articles_that_carried_it(db) -> None:

@@ -48,11 +48,12 @@ TERM_SCHEME = 3  # bump when content_terms changes: stored document frequencies 
 # "won't" as "won", words that are also names and verbs. A recount of 1M articles: about 2 minutes;
 # 3: Chinese and Japanese give words, not clauses: "人の感染を確認したと発表した" -> 感染, 確認, 発表;
 # words keep their combining marks: Hindi "सरकार" had been "सरक")
-ENTITY_SCHEME = 3  # bump when `recorrect` changes: stored articles' entities are corrected again
+ENTITY_SCHEME = 4  # bump when `recorrect` changes: stored articles' entities are corrected again
 # (1: unknown GPEs in articles naming no known place are ORG, so are one-word PERSONs with a capital
 # inside; one-word PERSONs written in lower case go, and camel-case code identifiers;
 # 2: links go: "https://ucla.in/2L8OCyl" was stored as a PERSON, 10 names in 6 of 2,455 real-feed articles;
-# 3: a numbered heading is no LAW: "Chapter 2: Starting Out ...", 252 rows in 42 real-feed articles)
+# 3: a numbered heading is no LAW: "Chapter 2: Starting Out ...", 252 rows in 42 real-feed articles;
+# 4: a one-word PERSON a publisher's tag spells is a PRODUCT: 297 of 1,443 corpus articles changed)
 # A label the warehouse has given a name in this many articles, this consistently, overrides the model.
 LEARNED_MIN_ARTICLES = 3
 LEARNED_MIN_SHARE = 0.7
@@ -97,6 +98,7 @@ class History:
     term_df: dict[str, int] = field(default_factory=dict)
     labels: dict[str, dict[str, int]] = field(default_factory=dict)  # name -> label -> articles
     organisations: frozenset[str] = frozenset()  # names labelled ORG across the warehouse
+    topics: frozenset[str] = frozenset()  # publishers' tags (lower case) that spell one of the batch's names
 
 
 @dataclass(slots=True)
@@ -312,7 +314,8 @@ class PendingAnalyses:
 
 
 def lookups(analyses: list[Analysis], titles: list[str | None] | None = None) -> tuple[set[str], set[str]]:
-    """The terms and entity names whose warehouse statistics `finish` needs."""
+    """The terms and entity names whose warehouse statistics `finish` needs (and, lower-cased, the
+    tags `History.topics` looks up for the one-word names)."""
     terms = {t for a in analyses for t in a.terms}
     terms |= {t for a, title in zip(analyses, titles or []) for t in title_terms(title, a.language)}
     names = {e.name for a in analyses for e in a.entities}
@@ -325,10 +328,13 @@ def title_terms(title: str | None, language: str | None) -> Counter[str]:
 
 
 def finish(analyses: list[Analysis], texts: list[str], published: list[datetime | None],
-           history: History | None = None, titles: list[str | None] | None = None) -> list[Enrichment]:
-    """`titles`: the articles' titles, row for row (their words weigh in the keywords)."""
+           history: History | None = None, titles: list[str | None] | None = None,
+           tags: list[list[str]] | None = None) -> list[Enrichment]:
+    """`titles`: the articles' titles, row for row (their words weigh in the keywords); `tags`: their
+    publishers' tags (with the warehouse's, they tell topics from people)."""
     history = history or History()
     titles = titles or [None] * len(analyses)
+    topics = history.topics | topic_tags(tag for row in tags or [] for tag in row)
     places = gazetteer()
     labels = _merged_labels(history.labels, analyses)
     organisations = history.organisations | {n for n, counts in labels.items() if _majority(counts) == "ORG"}
@@ -339,7 +345,7 @@ def finish(analyses: list[Analysis], texts: list[str], published: list[datetime 
     for analysis, text, when, title in zip(analyses, texts, published, titles):
         in_title = title_terms(title, analysis.language)
         if analysis.language == "en":
-            entities = correct_entities(analysis.entities, labels, organisations, places, text)
+            entities = correct_entities(analysis.entities, labels, organisations, places, text, topics)
         else:
             entities = scan_entities(text, organisations, places, analysis.language)
         found = resolve_places(entities, places)
@@ -384,12 +390,17 @@ def _keywords(terms: Counter[str], entities: list[Entity], found: list[_Found], 
 
 def enrich_texts(texts: list[str], published: list[datetime | None] | None = None, *,
                  history: History | None = None, batch_size: int = 32,
-                 titles: list[str | None] | None = None) -> list[Enrichment]:
-    return finish(analyse(texts, batch_size=batch_size), texts, published or [None] * len(texts), history, titles)
+                 titles: list[str | None] | None = None, tags: list[list[str]] | None = None) -> list[Enrichment]:
+    return finish(analyse(texts, batch_size=batch_size), texts, published or [None] * len(texts), history, titles, tags)
+
+
+def topic_tags(tags) -> frozenset[str]:
+    """Publishers' one-word tags, lower-cased: what `recorrect` compares one-word PERSONs with."""
+    return frozenset(low for tag in tags if " " not in (low := tag.strip().lower()) and low)
 
 
 def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], organisations: frozenset[str],
-                     places: Gazetteer, text: str = "") -> list[Entity]:
+                     places: Gazetteer, text: str = "", topics: frozenset[str] = frozenset()) -> list[Entity]:
     """Fix what the small model gets wrong about names it has never seen:
     - the surname of a person the article names in full is that person, whatever the model says;
     - a name the gazetteer places in a country this article names is a place ("al-Bukamal" ORG -> GPE),
@@ -402,7 +413,9 @@ def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], 
       place it knows (a tech post's "React", "Heroku");
     - a mention that cannot be a name (no capital, code characters) is dropped, and so is a one-word
       PERSON that the article's `text` also writes in lower case ("Git", "Docker", "Java" beside
-      "git", "docker", "java"), unless it is part of a person the article names in full."""
+      "git", "docker", "java"), unless it is part of a person the article names in full;
+    - a one-word PERSON that a publisher uses as a tag (`topics`: "Twitter", "Java", "Docker") is a
+      topic, not a person: a PRODUCT, unless it is part of a person the article names in full."""
     people = {e.name for e in entities if e.label == "PERSON" and " " in e.name}
     surnames = {name.split()[-1] for name in people}
     place_names = [e.name for e in entities if e.label in PLACE_LABELS]
@@ -430,10 +443,11 @@ def correct_entities(entities: list[Entity], labels: dict[str, dict[str, int]], 
             elif label in ("PERSON", "NORP") and " " in e.name and any(w in organisations for w in e.name.split()):
                 label = "ORG"
         fixed.append(e if label == e.label else Entity(e.name, label, e.start_char, e.end_char))
-    return recorrect(fixed, text, bool(resolved), places)
+    return recorrect(fixed, text, bool(resolved), places, topics)
 
 
-def recorrect(entities: list[Entity], text: str, placed: bool, places: Gazetteer) -> list[Entity]:
+def recorrect(entities: list[Entity], text: str, placed: bool, places: Gazetteer,
+              topics: frozenset[str] = frozenset()) -> list[Entity]:
     """The corrections that need only an article's corrected entities, its text and whether it names
     a place the gazetteer knows (`placed`): the last step of `correct_entities`, and what a stored
     article's entities get when these rules change (ENTITY_SCHEME). A GPE or LOC no gazetteer knows
@@ -444,7 +458,11 @@ def recorrect(entities: list[Entity], text: str, placed: bool, places: Gazetteer
     "Docker" beside "git log", "docker build") is a word and goes, unless it is part of a person the
     article names in full ("May" of Theresa May beside "may"). A mention that cannot be a name
     (`is_name`: a camel-case code identifier since scheme 1, a link since scheme 2) goes too, and so
-    does a LAW that is a numbered heading ("Chapter 2: Starting Out", since scheme 3)."""
+    does a LAW that is a numbered heading ("Chapter 2: Starting Out", since scheme 3). A one-word
+    PERSON that a publisher's tag spells (`topics`, lower case: "java", "docker", "twitter") is a
+    PRODUCT, unless it is part of a person the article names in full (since scheme 4). Not ORG:
+    an organisation's name makes a PERSON containing it that organisation's kin, and "Claude" (the
+    model) would make "John Claude Bemis" one."""
     people = [e.name.split() for e in entities if e.label == "PERSON" and " " in e.name]
     parts = {words[0] for words in people} | {words[-1] for words in people}
     written: dict[str, bool] = {}  # one-word PERSON -> whether the text writes it in lower case
@@ -458,6 +476,8 @@ def recorrect(entities: list[Entity], text: str, placed: bool, places: Gazetteer
             label = "ORG"
         if label == "PERSON" and " " not in e.name and _INNER_CAPITAL.search(e.name) and not _SURNAME_PREFIX.match(e.name):
             label = "ORG"  # "OpenAI", "SpaceX", "AdGuard" (not "McLaren", "DeSantis", "LeCun")
+        if label == "PERSON" and " " not in e.name and e.name not in parts and e.name.lower() in topics:
+            label = "PRODUCT"  # a publisher's tag: "Java", "Docker", "Claude", "Twitter"
         if label == "PERSON" and e.name not in parts and text and _ONE_WORD.fullmatch(e.name):
             if e.name not in written:
                 lower = e.name.lower()

@@ -353,6 +353,10 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
     conn.execute(_ADD_COUNTS.format(table="entity_names", keys="name, label", source="""
         SELECT name, label, count(DISTINCT article_id) AS articles FROM staging_entities SEMI JOIN new_ids USING (article_id)
         GROUP BY ALL"""))
+    conn.execute(_ADD_COUNTS.format(table="tag_names", keys="tag", source="""
+        SELECT tag, count(DISTINCT article_id) AS articles
+        FROM (SELECT article_id, lower(unnest(tags)) AS tag FROM staging_articles SEMI JOIN new_ids USING (article_id))
+        GROUP BY tag"""))
     conn.execute("""
         INSERT INTO story_terms BY NAME
         SELECT s.* REPLACE (coalesce(s.published_at, current_timestamp) AS published_at)  -- as articles.ingested_at
@@ -537,8 +541,9 @@ def _move_groups(conn: duckdb.DuckDBPyConnection) -> int:
 
 def enrichment_history(conn: duckdb.DuckDBPyConnection, terms: set[str], names: set[str], *,
                        organisations: bool) -> History:
-    """Document frequencies of the batch's words, the labels stored for its names, and (when a batch
-    holds languages without a model) every name the warehouse mostly labels ORG."""
+    """Document frequencies of the batch's words, the labels stored for its names, the publishers'
+    tags that spell its one-word names, and (when a batch holds languages without a model) every
+    name the warehouse mostly labels ORG."""
     documents = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     term_df = {}
     if terms:
@@ -550,13 +555,17 @@ def enrichment_history(conn: duckdb.DuckDBPyConnection, terms: set[str], names: 
             for name, label, count in conn.execute(
                     "SELECT name, label, articles FROM entity_names SEMI JOIN wanted_name USING (name)").fetchall():
                 labels.setdefault(name, {})[label] = count
+    topics = frozenset()
+    if one_word := {name.lower() for name in names if " " not in name}:
+        with _wanted(conn, "tag", one_word):
+            topics = frozenset(r[0] for r in conn.execute("SELECT tag FROM tag_names SEMI JOIN wanted_tag USING (tag)").fetchall())
     learned = frozenset()
     if organisations:
         learned = frozenset(r[0] for r in conn.execute("""
             SELECT name FROM entity_names GROUP BY name
             HAVING sum(articles) >= ? AND coalesce(sum(articles) FILTER (WHERE label = 'ORG'), 0) >= ? * sum(articles)
         """, [LEARNED_MIN_ARTICLES, LEARNED_MIN_SHARE]).fetchall())
-    return History(documents=documents, term_df=term_df, labels=labels, organisations=learned)
+    return History(documents=documents, term_df=term_df, labels=labels, organisations=learned, topics=topics)
 
 
 def index_version(conn: duckdb.DuckDBPyConnection, name: str) -> int | None:
@@ -732,8 +741,8 @@ def reclean_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int = 5
 
 def recorrect_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int = 2000) -> tuple[int, int]:
     """Give the stored English articles' entities the corrections of `enrich.recorrect` (scheme
-    `version`: rules that need only the stored entities, the text and whether the article has a
-    place), as a new article gets them: relabelled and dropped rows, `entity_names` counted again
+    `version`: rules that need only the stored entities, the text, whether the article has a place
+    and the warehouse's one-word tags), as a new article gets them: relabelled and dropped rows, `entity_names` counted again
     for the (name, label) pairs an article gained or lost, `revised_at` stamped. Keywords stay as
     ranked at ingestion (ranking them again cost 7 ms an article, 4 times the rest of the pass; a
     dropped "Git" PERSON stays a keyword as the word it is). One transaction a chunk of articles
@@ -741,6 +750,7 @@ def recorrect_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int =
     run; the scheme is recorded last). Returns (articles with a mention the rules judge, articles
     changed)."""
     places = gazetteer()
+    topics = enrich.topic_tags(r[0] for r in conn.execute("SELECT tag FROM tag_names WHERE NOT contains(tag, ' ')").fetchall())
 
     def pass_over(part: list[str]) -> int:
         with transaction(conn):
@@ -749,7 +759,7 @@ def recorrect_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int =
                 FROM articles a WHERE a.article_id IN {_literals(part)} AND a.language = 'en'""").fetchall()
             stored = _stored_entities(conn, [r[0] for r in rows]) if rows else {}
             changed = {aid: fixed for aid, text, placed in rows
-                       if (fixed := enrich.recorrect(stored.get(aid, []), text, placed, places)) != stored.get(aid, [])}
+                       if (fixed := enrich.recorrect(stored.get(aid, []), text, placed, places, topics)) != stored.get(aid, [])}
             if not changed:
                 _serialise_with_loads(conn)
                 return 0
