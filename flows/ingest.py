@@ -57,6 +57,7 @@ class RunSummary:
     stories_new: int = 0
     revised: int = 0  # stored articles re-pointed at an earlier original that arrived in this run
     recleaned: int = 0  # stored articles cleaned of lines their source's boilerplate now has
+    relabelled: int = 0  # stored articles whose one-word PERSON a publisher's new tag made a PRODUCT
     rejected: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     ner_worker_seconds: float = 0.0  # NER time inside the worker processes, overlapped with the stages
@@ -474,6 +475,7 @@ def complete(target: wdb.Warehouse, pending: Pending, summary: RunSummary, now: 
     summary.spooled += result.spooled
     summary.revised += result.revised
     summary.recleaned += result.recleaned
+    summary.relabelled += result.relabelled
     summary.rejected += result.rejections
     summary.duplicates += sum(1 for a in articles if a.duplicate_of)
     summary.stories_new += len({a.story_id for a in articles if a.story_id == a.article_id})
@@ -492,6 +494,7 @@ def ingest(feed_list: FeedList, db: Path | str) -> RunSummary:
     ways = parallel_ways()
     spooled = prepare_warehouse(target)
     summary.drained, summary.revised, summary.recleaned = spooled.inserted, spooled.revised, spooled.recleaned
+    summary.relabelled = spooled.relabelled
     previous = read_feed_states(target, quote([f.url for f in feed_list.feeds]))
     due = [f for f in feed_list.feeds if is_due(previous.get(f.url), now)]
     summary.feeds_deferred = len(feed_list.feeds) - len(due)
@@ -537,9 +540,9 @@ def ingest(feed_list: FeedList, db: Path | str) -> RunSummary:
                 logger.warning("an NER worker died: batches after it were tagged in the flow's process")
     summary.seconds["total"] = time.perf_counter() - started
     logger.info("ingest done feeds=%d failed=%d entries=%d new=%d inserted=%d duplicates=%d revised=%d recleaned=%d"
-                " rejected=%d",
+                " relabelled=%d rejected=%d",
                 summary.feeds, summary.feeds_failed, summary.entries, summary.new_entries, summary.inserted,
-                summary.duplicates, summary.revised, summary.recleaned, summary.rejected)
+                summary.duplicates, summary.revised, summary.recleaned, summary.relabelled, summary.rejected)
     return summary
 
 

@@ -156,6 +156,10 @@ def run(feeds: Optional[Path] = FeedsOption, db: Optional[str] = DbOption, shard
         article = "article" if summary.recleaned == 1 else "articles"
         typer.echo(f"  {summary.recleaned} stored {article} lost lines their source repeats, learned as boilerplate "
                    "after they were stored (text and what derives from it changed, revised_at set)")
+    if summary.relabelled:
+        article = "article's" if summary.relabelled == 1 else "articles'"
+        typer.echo(f"  {summary.relabelled} stored {article} one-word PERSON names became PRODUCT: a publisher "
+                   "now tags them (entities changed, revised_at set)")
     if summary.drained:
         typer.echo(f"  loaded {summary.drained} articles spooled by an earlier run")
     if summary.spooled:

@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import newsflow
 from tests.test_warehouse import (article, archive_batch_reads_run_by_run, earlier_report_becomes_the_original,
-                                  learned_line_cleans_earlier_articles, stored_entities_get_a_new_correction_once)
+                                  learned_line_cleans_earlier_articles, stored_entities_get_a_new_correction_once,
+                                  stored_people_a_new_tag_spells_become_products)
 from transforms.records import Entity, FeedState
 from warehouse import db as wdb
 from warehouse import store
@@ -48,6 +49,10 @@ def test_a_learned_line_is_cut_from_stored_articles_on_a_lake(lake) -> None:
 
 def test_stored_entities_are_corrected_once_on_a_lake(lake) -> None:
     stored_entities_get_a_new_correction_once(lake)  # DELETE, INSERT and MERGE of entity rows, on DuckLake
+
+
+def test_a_new_tag_relabels_stored_people_on_a_lake(lake) -> None:
+    stored_people_a_new_tag_spells_become_products(lake)  # UPDATE ... FROM and MERGE of entity rows at load, on DuckLake
 
 
 def test_writers_creating_one_new_lake_at_once(lake) -> None:

@@ -685,6 +685,44 @@ def stored_entities_get_a_new_correction_once(location: str) -> None:
                     ("id5", True, True), ("id6", True, True), ("id7", True, True), ("id8", True, True)]  # keywords as ranked at ingestion
 
 
+def test_a_tag_new_to_the_warehouse_relabels_the_stored_people_it_spells(db) -> None:
+    stored_people_a_new_tag_spells_become_products(str(db))
+
+
+def stored_people_a_new_tag_spells_become_products(location: str) -> None:
+    """A "Twitter" PERSON stored before any publisher tagged "Twitter" becomes a PRODUCT at the load
+    that brings the tag, as a new article's would (entity scheme 4), with entity_names and
+    revised_at following; "Dorsey" of the article's "Jack Dorsey" stays a person though a tag spells
+    it too, and a German article's mention is not judged. A later load with the same tag changes
+    nothing."""
+    def at(text: str, name: str, label: str, nth: int = 0) -> Entity:
+        start = text.index(name, text.index(name) + 1) if nth else text.index(name)
+        return Entity(name, label, start, start + len(name))
+
+    old = "Twitter changed its rules again. Jack Dorsey said Dorsey had warned them."
+    german = "Twitter ändert die Regeln, sagte Harper."
+    first = [article(1, text=old, language="en", entities=[at(old, "Twitter", "PERSON"), at(old, "Jack Dorsey", "PERSON"),
+                                                           at(old, "Dorsey", "PERSON", 1)]),
+             article(2, text=german, language="de", entities=[at(german, "Twitter", "PERSON")])]
+    tagged = "Users left the platform this week, the company said."
+    with wdb.connect(wdb.Warehouse(location)) as conn:
+        wdb.migrate(conn)
+        assert store.load_batch(conn, first, [], [], now=NOW).relabelled == 0
+        result = store.load_batch(conn, [article(3, text=tagged, language="en", tags=["Twitter", "Dorsey", "Social media"])],
+                                  [], [], now=NOW)
+        assert result.relabelled == 1
+        again = store.load_batch(conn, [article(4, text=tagged, language="en", tags=["twitter"])], [], [], now=NOW)
+        assert again.relabelled == 0
+    q = lambda sql: run_query(location, sql)[1]  # noqa: E731
+    assert q("SELECT article_id, name, label FROM entities WHERE article_id IN ('id1', 'id2') ORDER BY 1, start_char") == [
+        ("id1", "Twitter", "PRODUCT"), ("id1", "Jack Dorsey", "PERSON"), ("id1", "Dorsey", "PERSON"), ("id2", "Twitter", "PERSON")]
+    assert q("SELECT name, label, articles FROM entity_names WHERE name = 'Twitter' ORDER BY 2") == [
+        ("Twitter", "PERSON", 1), ("Twitter", "PRODUCT", 1)]
+    assert q("SELECT article_id, revised_at IS NOT NULL FROM articles ORDER BY 1") == [
+        ("id1", True), ("id2", False), ("id3", False), ("id4", False)]
+    assert q("SELECT tag, articles FROM tag_names ORDER BY 1") == [("dorsey", 1), ("social media", 1), ("twitter", 2)]
+
+
 def test_a_line_learned_by_a_load_is_cut_from_the_stored_articles_that_carried_it(db) -> None:
     learned_line_cleans_earlier_articles(str(db))
 

@@ -207,6 +207,7 @@ class LoadResult:
     spooled: int = 0  # articles written to the spool because the file was locked
     revised: int = 0  # stored articles re-pointed at an earlier new original (revised_at set)
     recleaned: int = 0  # stored articles cleaned of lines their source's boilerplate now has (revised_at set)
+    relabelled: int = 0  # stored articles whose one-word PERSON a new publisher's tag made a PRODUCT (revised_at set)
 
     def __add__(self, other: LoadResult) -> LoadResult:
         return LoadResult(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -353,6 +354,10 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
     conn.execute(_ADD_COUNTS.format(table="entity_names", keys="name, label", source="""
         SELECT name, label, count(DISTINCT article_id) AS articles FROM staging_entities SEMI JOIN new_ids USING (article_id)
         GROUP BY ALL"""))
+    conn.execute("""
+        CREATE OR REPLACE TEMP TABLE new_topics AS
+        SELECT DISTINCT tag FROM (SELECT lower(unnest(tags)) AS tag FROM staging_articles SEMI JOIN new_ids USING (article_id))
+        WHERE tag <> '' AND NOT contains(tag, ' ') AND tag NOT IN (SELECT tag FROM tag_names)""")
     conn.execute(_ADD_COUNTS.format(table="tag_names", keys="tag", source="""
         SELECT tag, count(DISTINCT article_id) AS articles
         FROM (SELECT article_id, lower(unnest(tags)) AS tag FROM staging_articles SEMI JOIN new_ids USING (article_id))
@@ -367,6 +372,7 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
         ORDER BY n.article_no
     """)
     revised = _move_groups(conn)
+    relabelled = _relabel_topics(conn)
     conn.execute("""
         MERGE INTO stories USING (
             SELECT story_id, min(coalesce(published_at, ingested_at)) AS first_seen,
@@ -397,7 +403,48 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
     conn.execute("UPDATE loads SET batches = batches + 1, last_load_at = current_timestamp")
     rejected = conn.execute("SELECT count(*) FROM staging_rejections").fetchone()[0]
     return LoadResult(inserted=inserted, already_stored=total - inserted, rejections=rejected, revised=revised,
-                      recleaned=recleaned)
+                      recleaned=recleaned, relabelled=relabelled)
+
+
+def _relabel_topics(conn: duckdb.DuckDBPyConnection) -> int:
+    """The one-word tags this load brought into the warehouse (`new_topics`) make the stored
+    English articles' one-word PERSONs they spell PRODUCTs, as `enrich.recorrect` judges a new
+    article's (entity scheme 4): a publisher tagging "Twitter" today tells about the "Twitter" stored
+    yesterday. Not where the name is part of a person the article names in full. The load's own
+    articles were judged with the batch's tags already. `entity_names` follows, `revised_at` is
+    stamped. Returns how many stored articles changed."""
+    # the names first, from the warehouse's label counts: most loads bring no tag a stored person spells
+    names = [r[0] for r in conn.execute("""
+        SELECT DISTINCT name FROM entity_names
+        WHERE label = 'PERSON' AND articles > 0 AND NOT contains(name, ' ') AND lower(name) IN (SELECT tag FROM new_topics)
+    """).fetchall()]
+    if not names:
+        return 0
+    conn.execute(f"""
+        CREATE OR REPLACE TEMP TABLE topic_rows AS
+        SELECT DISTINCT e.article_id, e.name FROM entities e JOIN articles a USING (article_id)
+        WHERE e.label = 'PERSON' AND e.name IN {_literals(names)}
+          AND a.language = 'en' AND e.article_id NOT IN (SELECT article_id FROM new_ids)
+          AND NOT EXISTS (SELECT 1 FROM entities p WHERE p.article_id = e.article_id AND p.label = 'PERSON'
+                          AND contains(p.name, ' ') AND e.name IN (split_part(p.name, ' ', 1), split_part(p.name, ' ', -1)))
+    """)
+    changed = conn.execute("SELECT count(DISTINCT article_id) FROM topic_rows").fetchone()[0]
+    if not changed:
+        return 0
+    conn.execute("""
+        CREATE OR REPLACE TEMP TABLE topic_gone AS SELECT name, 'PERSON' AS label FROM topic_rows""")
+    conn.execute("""
+        CREATE OR REPLACE TEMP TABLE topic_new AS
+        SELECT name, 'PRODUCT' AS label FROM topic_rows t
+        WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.article_id = t.article_id AND e.name = t.name AND e.label = 'PRODUCT')""")
+    conn.execute("""
+        UPDATE entities SET label = 'PRODUCT' FROM topic_rows t
+        WHERE entities.article_id = t.article_id AND entities.name = t.name AND entities.label = 'PERSON'""")
+    conn.execute(_SUBTRACT_COUNTS.format(table="entity_names", keys="name, label", gone="topic_gone"))
+    conn.execute(_ADD_COUNTS.format(table="entity_names", keys="name, label", source="""
+        SELECT name, label, count(*) AS articles FROM topic_new GROUP BY ALL"""))
+    conn.execute("UPDATE articles SET revised_at = current_timestamp WHERE article_id IN (SELECT article_id FROM topic_rows)")
+    return changed
 
 
 def _count_lines(conn: duckdb.DuckDBPyConnection) -> int:
