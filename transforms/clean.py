@@ -622,7 +622,7 @@ def _drop_headline_lists(c: _Cleaner, title: str) -> None:
         i = max(j, i + 1)
 
 
-# The last line a heading over links that are gone: "Weitere Tourentipps in Schweden", "More from Europe".
+# The last line a heading over links that are gone: "Weitere Tourentipps in Schweden", "Other posts in this series".
 _DANGLING_RELATED = re.compile(
     r"^(?:weitere|mehr|more|other|further|related|autres|plus d['’]|otr[oa]s|más|altri|altre|więcej|inne)\b",
     re.IGNORECASE,
