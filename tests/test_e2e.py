@@ -262,3 +262,37 @@ def test_a_sites_new_footer_learned_in_a_later_run_leaves_the_earlier_articles_t
     assert "3 stored articles lost lines their source repeats" in second.stdout, second.stdout
     assert q(db, f"SELECT count(*), count(*) FILTER (WHERE contains(text, '{footer}')), count(revised_at) FROM articles") == [(5, 0, 3)]
     assert q(db, f"SELECT count(*) FROM removals WHERE rule = 'learned_boilerplate' AND text = '{footer}'") == [(5,)]
+
+
+def test_a_publishers_new_tag_relabels_a_stored_person_and_the_run_says_so(tmp_path, db) -> None:
+    """The small model reads "Twitter" as a PERSON. A first run stores such an article from an
+    untagged item; a second run brings an item its publisher tags "Twitter": the new article's
+    mention is a PRODUCT at once, the stored one becomes one at that load, and the run says so."""
+    stories = {
+        "old": "Twitter said on Monday that it would charge for access to its API. Developers who build small "
+               "tools on it said the new prices were far too high for hobby projects.",
+        "new": "Yesterday Twitter announced new limits on how many posts a free account can read. Twitter says "
+               "the change is temporary while it deals with scraping.",
+    }
+    for name, text in stories.items():
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+
+    def write_feed(items: str) -> None:
+        (tmp_path / "feed.xml").write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}'
+                                           "</channel></rss>", encoding="utf-8")
+
+    old = ("<item><guid>old</guid><title>API prices</title><link>old.txt</link>"
+           "<pubDate>Mon, 02 Jun 2025 08:00:00 +0000</pubDate></item>")
+    (tmp_path / "feeds.toml").write_text('[[feeds]]\nurl = "feed.xml"\n')
+    write_feed(old)
+    first = newsflow("run", "--feeds", str(tmp_path / "feeds.toml"), "--db", str(db))
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert q(db, "SELECT DISTINCT label FROM entities WHERE name = 'Twitter'") == [("PERSON",)]
+    write_feed(old + "<item><guid>new</guid><title>Read limits</title><link>new.txt</link><category>Twitter</category>"
+                     "<pubDate>Tue, 03 Jun 2025 08:00:00 +0000</pubDate></item>")
+    second = newsflow("run", "--feeds", str(tmp_path / "feeds.toml"), "--db", str(db))
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "1 stored article's one-word PERSON names became PRODUCT" in second.stdout, second.stdout
+    assert q(db, "SELECT a.title, e.label, a.revised_at IS NOT NULL FROM entities e JOIN articles a USING (article_id) "
+                 "WHERE e.name = 'Twitter' GROUP BY ALL ORDER BY 1") == [("API prices", "PRODUCT", True),
+                                                                          ("Read limits", "PRODUCT", False)]
