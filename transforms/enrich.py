@@ -11,6 +11,7 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -314,8 +315,8 @@ class PendingAnalyses:
 
 
 def lookups(analyses: list[Analysis], titles: list[str | None] | None = None) -> tuple[set[str], set[str]]:
-    """The terms and entity names whose warehouse statistics `finish` needs (and, lower-cased, the
-    tags `History.topics` looks up for the one-word names)."""
+    """The terms and entity names whose warehouse statistics `finish` needs (for the one-word names,
+    also the publishers' tags that spell them: `History.topics`)."""
     terms = {t for a in analyses for t in a.terms}
     terms |= {t for a, title in zip(analyses, titles or []) for t in title_terms(title, a.language)}
     names = {e.name for a in analyses for e in a.entities}
@@ -394,7 +395,7 @@ def enrich_texts(texts: list[str], published: list[datetime | None] | None = Non
     return finish(analyse(texts, batch_size=batch_size), texts, published or [None] * len(texts), history, titles, tags)
 
 
-def topic_tags(tags) -> frozenset[str]:
+def topic_tags(tags: Iterable[str]) -> frozenset[str]:
     """Publishers' one-word tags, lower-cased: what `recorrect` compares one-word PERSONs with."""
     return frozenset(low for tag in tags if " " not in (low := tag.strip().lower()) and low)
 

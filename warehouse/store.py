@@ -355,13 +355,13 @@ def _load(conn: duckdb.DuckDBPyConnection, now: datetime) -> LoadResult:
         SELECT name, label, count(DISTINCT article_id) AS articles FROM staging_entities SEMI JOIN new_ids USING (article_id)
         GROUP BY ALL"""))
     conn.execute("""
+        CREATE OR REPLACE TEMP TABLE loaded_tags AS
+        SELECT article_id, lower(unnest(tags)) AS tag FROM staging_articles SEMI JOIN new_ids USING (article_id)""")
+    conn.execute("""
         CREATE OR REPLACE TEMP TABLE new_topics AS
-        SELECT DISTINCT tag FROM (SELECT lower(unnest(tags)) AS tag FROM staging_articles SEMI JOIN new_ids USING (article_id))
-        WHERE tag <> '' AND NOT contains(tag, ' ') AND tag NOT IN (SELECT tag FROM tag_names)""")
+        SELECT DISTINCT tag FROM loaded_tags WHERE tag <> '' AND NOT contains(tag, ' ') AND tag NOT IN (SELECT tag FROM tag_names)""")
     conn.execute(_ADD_COUNTS.format(table="tag_names", keys="tag", source="""
-        SELECT tag, count(DISTINCT article_id) AS articles
-        FROM (SELECT article_id, lower(unnest(tags)) AS tag FROM staging_articles SEMI JOIN new_ids USING (article_id))
-        GROUP BY tag"""))
+        SELECT tag, count(DISTINCT article_id) AS articles FROM loaded_tags GROUP BY tag"""))
     conn.execute("""
         INSERT INTO story_terms BY NAME
         SELECT s.* REPLACE (coalesce(s.published_at, current_timestamp) AS published_at)  -- as articles.ingested_at
