@@ -320,6 +320,13 @@ def test_a_list_of_linked_headlines_ending_the_text_goes(items: list[str]) -> No
     assert clean_text(f"{BODY}\n{points}").text == f"{BODY}\n{points}"
 
 
+def test_a_polish_more_recipes_marker_goes_with_its_headlines() -> None:
+    text = f"{BODY}\nWięcej przepisów z użyciem tego produktu\nPierogi z dynią w sosie szałwiowym\n{BODY}"  # przepisy.pl
+    cleaned = clean_text(text)
+    assert cleaned.text == f"{BODY}\n{BODY}"
+    assert [r.rule for r in cleaned.removals] == ["related_links"] * 2
+
+
 def test_a_finnish_read_more_heading_goes_with_its_headlines() -> None:
     text = (f"{BODY}\nLue aiheesta lisää:\nKorkeasaaren karhut heräsivät jo – talviunet jäivät lyhyiksi\n"
             "Vuosi 2018 toi kylmää, kuumaa ja kuivaa")
