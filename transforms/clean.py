@@ -599,8 +599,9 @@ def title_forms(title: str) -> set[str]:
     return forms
 
 
-# "- Another headline": an item of a bulleted list.
+# "- Another headline": an item of a bulleted list; a headline has no sentence or clause ending.
 _BULLET = re.compile(r"^[-–•·*]\s+(?=\S)")
+_ENDS_CLAUSE = re.compile(r"[.!?:;,]$")
 MIN_LIST_ITEMS = 3
 
 
@@ -614,7 +615,7 @@ def _drop_headline_lists(c: _Cleaner, title: str) -> None:
     while i < len(c.lines):
         j = i
         while j < len(c.lines) and _BULLET.match(c.lines[j]) and len(c.lines[j].split()) <= 21 \
-                and not re.search(r"[.!?:;,]$", c.lines[j]):
+                and not _ENDS_CLAUSE.search(c.lines[j]):
             j += 1
         if j - i >= MIN_LIST_ITEMS and any(normalize_for_match(c.lines[k]) in forms for k in range(i, j)):
             for k in range(i, j):
@@ -679,7 +680,7 @@ def _is_cut_excerpt(line: str) -> bool:
 
 
 def _is_listed_headline(line: str) -> bool:
-    return len(line.split()) <= 25 and not re.search(r"[.!?:;,]$", line) and bool(
+    return len(line.split()) <= 25 and not _ENDS_CLAUSE.search(line) and bool(
         _GLUED_DASH_ITEM.match(line) or _DATED_ITEM.match(line))
 
 
