@@ -359,7 +359,7 @@ def extract(files: list[Path] = typer.Argument(..., help="Saved HTML or text fil
                 record.update(
                     title=result.title, text=result.text, language=language, language_score=score,
                     published_at=result.published_at.isoformat() if result.published_at else None,
-                    author=result.author, license=result.license, photo_credit=result.photo_credit,
+                    author=result.author, license=result.license, photo_credit=result.photo_credit, tags=result.tags,
                     removed=[{"rule": r.rule, "text": r.text} for r in result.removals],
                 )
         if jsonl:

@@ -160,3 +160,13 @@ def test_learned_cuts_keep_their_line_numbers_and_old_spooled_removals_still_loa
     old = new.replace(b"K\x04e", b"e")  # the state without line_no: a batch spooled before it existed
     assert old != new and pickle.loads(old) == Removal("byline", "By X", None)
     assert pickle.loads(new) == Removal("byline", "By X", 4)
+
+
+def test_a_rule_above_the_learned_closing_block_goes_with_it() -> None:
+    """A maker's blog (real feed): every post ends "---" and a block of shop and newsletter links;
+    once the block is learned, the rule would be left as the text's last line."""
+    posts = strip_learned([post(i, f"Post {i} has a body of its own.\n---\nMore about post {i} here.\n---\n"
+                                   "Support the channel: https://shop.example\nJoin the newsletter: https://news.example")
+                           for i in range(5)], {})
+    for p in posts:
+        assert p.text == f"Post {p.article_id} has a body of its own.\n---\nMore about post {p.article_id} here."

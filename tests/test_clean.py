@@ -578,3 +578,49 @@ def test_a_call_to_action_phrase_in_mid_paragraph_is_narrative() -> None:
     text = ("So there's been quite a flurry of tweets tonight about Mixture. I'm sure you'll know if you follow me on "
             "twitter I really love it. So in this brief post I hope to explain how it helps me.\n" + BODY)
     assert clean_text(text).text == text
+
+
+@pytest.mark.parametrize(("line", "tags"), [
+    ("Tags: law, moglen, philosophy", ("law", "moglen", "philosophy")),  # a blog's Atom feed (real)
+    ("Tags: economics · Europe · Gabriel Zucman · politics", ("economics", "Europe", "Gabriel Zucman", "politics")),
+    ("Filed under: Politics | Brexit", ("Politics", "Brexit")),
+    ("Schlagwörter: Klima, Energiewende.", ("Klima", "Energiewende")),
+])
+def test_a_tags_line_under_the_text_becomes_the_articles_tags(line: str, tags: tuple[str, ...]) -> None:
+    cleaned = clean_text(f"{BODY}\n---\n{line}")
+    assert cleaned.text == BODY
+    assert cleaned.tags == tags
+    assert [(r.rule, r.text) for r in cleaned.removals] == [("tags", line), ("separator", "---")]
+
+
+@pytest.mark.parametrize("text", [
+    f"{BODY}\nTags: law, moglen, philosophy\n{BODY}",  # not the last line
+    f"{BODY}\nconst props = {{\ntag: React.ReactNode;",  # code (real feed)
+    f"{BODY}\ntag: 81ff742a3db1d514461377729e00a74e5a9ac1b8",  # a commit, not a tag
+    f"{BODY}\nTopics: we covered the budget, the schedule and who pays for what in the end of it all.",
+    f"{BODY}\n---\n{BODY}",  # a rule between sections
+])
+def test_tags_lines_in_mid_text_code_and_sentences_stay(text: str) -> None:
+    cleaned = clean_text(text)
+    assert cleaned.text == text
+    assert cleaned.tags == ()
+
+
+@pytest.mark.parametrize("line", [
+    "To keep reading this article, click on the button below 👇",  # real feeds: a cross-post's teaser
+    "Pra continuar lendo esse artigo e saber como foi colocar a Serenata Toolbox no PyPI corre lá para a revista 👇",
+    "Um weiterzulesen, öffnen Sie den Artikel auf unserer Website.",
+])
+def test_a_sentence_sending_the_reader_elsewhere_for_the_rest_goes(line: str) -> None:
+    cleaned = clean_text(f"{BODY}\nThey met again on Friday.\n{line}")
+    assert cleaned.text == f"{BODY}\nThey met again on Friday."
+    assert [(r.rule, r.text) for r in cleaned.removals] == [("cut_tail", line)]
+    # the words inside a sentence, or not at the end, are the author's
+    text = f"{BODY}\nThey met again on Friday, and to keep reading the files they hired two clerks."
+    assert clean_text(text).text == text
+    assert clean_text(f"{BODY}\n{line}\n{BODY}").text == f"{BODY}\n{line}\n{BODY}"
+
+
+def test_a_newsletter_call_with_any_article_goes() -> None:
+    text = f"{BODY}\nSo you obviously love Sass. So how about signing up to a weekly newsletter of all things Sass?"
+    assert clean_text(text).text == f"{BODY}\nSo you obviously love Sass."

@@ -47,6 +47,16 @@ def test_page_failure_falls_back_to_feed_content_and_records_source() -> None:
     assert article.text_source == "feed_content" and article.text.split("\n") == PARAS
 
 
+def test_a_tags_line_ending_the_feed_text_joins_the_feed_items_tags() -> None:
+    """A blog's Atom feed (real): its items carry one category, "misc"; each post's text ends with its
+    own tags."""
+    content = "".join(f"<p>{p}</p>" for p in PARAS) + "<p>Tags: budget, MISC, city council</p>"
+    article = build_article(entry(content=content, tags=("misc",)), None, "HTTP 404")
+    assert article.text.split("\n") == PARAS
+    assert article.tags == ["misc", "budget", "city council"]  # each once, the feed's first
+    assert ("tags", "Tags: budget, MISC, city council") in [(r.rule, r.text) for r in article.removals]
+
+
 def test_banner_only_page_is_rejected_with_reasons() -> None:
     html = b"<html><body><noscript>No Script</noscript><p>Please Wait...</p></body></html>"
     result = build_article(entry(), page(html))

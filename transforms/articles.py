@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from transforms.clean import clean_text, spaced
 from transforms.extract import extract_article, html_to_text
+from transforms.feeds import entry_tags
 from transforms.records import Article, Extracted, FeedEntry, Fetched, Rejected
 
 STUB_RATIO = 0.5  # page text under half the feed's full text: take the feed's
@@ -125,7 +126,7 @@ def build_article(entry: FeedEntry, page: Fetched | None, page_error: str | None
             license=cleaned.license or extracted.license,
             photo_credit=cleaned.photo_credit,
             removals=cleaned.removals,
-            tags=list(entry.tags),
+            tags=list(entry_tags([*entry.tags, *cleaned.tags])),  # the feed's, then the text's own line
         )
     if page is not None and not attempts:
         reasons.append("page: no article text found")

@@ -7,7 +7,7 @@ import struct
 from collections import Counter
 from urllib.parse import urlsplit
 
-from transforms.clean import looks_like_code, normalize_for_match
+from transforms.clean import SEPARATOR, looks_like_code, normalize_for_match
 from transforms.records import Article, Removal
 
 MIN_ARTICLES = 5  # a line seen in this many distinct articles of a source is boilerplate
@@ -94,13 +94,16 @@ def learned_cuts(lines: list[str], learned: set[int]) -> list[bool]:
     """Which lines go. A learned line of a few words ("Conclusion", "Ingredients") standing alone
     between the article's own lines is the heading of a section of it: it stays. Short learned lines
     go when another learned line is next to them (a footer block: "Hosts", "- Name - Host") or when
-    only learned lines follow them to the end (a sign-off: "Cheers!")."""
+    only learned lines follow them to the end (a sign-off: "Cheers!"), and so does a rule ("---")
+    right above that closing block."""
     found = [fingerprint(line) in learned for line in lines]
     text = [i for i, line in enumerate(lines) if line.strip()]
     tail = len(text)  # text[tail:] are all learned: the closing block
     while tail and found[text[tail - 1]]:
         tail -= 1
     cut = found[:]
+    if 0 < tail < len(text) and SEPARATOR.match(lines[text[tail - 1]].strip()):
+        cut[text[tail - 1]] = True  # the rule ("---") that set the closing block off goes with it
     for place, i in enumerate(text):
         if found[i] and len(lines[i].split()) <= HEADING_WORDS and place < tail:
             cut[i] = (place > 0 and found[text[place - 1]]) or (place + 1 < len(text) and found[text[place + 1]])

@@ -211,7 +211,7 @@ _RELATED_INLINE = re.compile(
 _CALL_TO_ACTION = re.compile(
     r"(?:\b(?:to (?:view|read|continue reading|access) (?:the|this) (?:full|entire|rest of the) (?:story|article)"
     r"|please (?:subscribe|log ?in|sign ?in|register)|subscribe (?:now|today|to (?:our|the) [\w ]{1,40}(?:edition|newsletter))"
-    r"|(?:already|you(?:'|’)re) a subscriber|sign(?:ing)? up (?:for|to) (?:our|the) [\w ]{0,30}newsletter"
+    r"|(?:already|you(?:'|’)re) a subscriber|sign(?:ing)? up (?:for|to) (?:our|the|a|my) [\w ]{0,30}newsletter"
     r"|never miss (?:the latest|a story|an update)|follow (?:us|[\w .]{1,40}) on (?:twitter|facebook|instagram|x|linkedin|tiktok)"
     r"|download (?:the|our) [\w ]{1,40}apps? (?:for|on)|view comments|leave a comment|comments are closed"
     r"|we want to hear what you think|support (?:our|independent) journalism|become a (?:member|subscriber|patron)"
@@ -255,6 +255,10 @@ _READ_ON = re.compile(
     rf"(?:^|(?<=[.!?…:;”\"’)\]])\s+)(?:(?:{_READ_ON_WORDS})(?:\s.{{0,200}}?)?\s*(?:→|»|›|>>|\.{{3}}|…)"
     rf"|(?:{_READ_ON_ALONE})\s*[.:]?"
     r"|[(\[]\s*(?:more|read more|continue reading)\s*(?:…|\.{3})?\s*[)\]]"
+    # a sentence that sends the reader elsewhere for the rest: "To keep reading this article, click
+    # on the button below 👇", "Pra continuar lendo esse artigo corre lá para a revista do ... 👇"
+    r"|(?:to (?:keep|continue) reading|to read the rest|p(?:a)?ra continuar (?:lendo|a ler)|um weiterzulesen"
+    r"|pour lire la suite|para (?:seguir|continuar) leyendo|per continuare a leggere)\b[^.!?]{0,200}[.!:]?\s*\W{0,3}"
     r"|this entry has been truncated\b.{0,60})\s*$",
     re.IGNORECASE,
 )
@@ -279,6 +283,19 @@ _LICENSE_SENTENCE = re.compile(
     r"(?:published|republished) (?:by|on|at|in) )",
     re.IGNORECASE,
 )
+# The post's tags, printed under it: "Tags: law, moglen, philosophy", "Filed under: Politics, Europe",
+# "Schlagwörter: Klima, Energie" (a feed's full text keeps them). They become the article's tags.
+# Only as the text's last line, and only of short items without code punctuation: in mid-text,
+# "tag: React.ReactNode;" or "category: token.category," is code.
+_TAGS_LINE = re.compile(
+    r"^(?:tags?|tagged(?: with| as)?|filed under|categories|category|topics|schlagw(?:ö|o)rter|schlagworte|stichw(?:ö|o)rter"
+    r"|stichworte|kategorien|étiquettes|mots[- ]clés|etiquetas|tagi)\s*:\s*(?P<tags>\S.{0,600})$", re.IGNORECASE)
+_TAG_SEPARATOR = re.compile(r"\s*[,;|·]\s*")
+_TAG_ITEM = re.compile(r"^[^\W_][\w#+&'’. -]{0,39}$")
+MAX_TEXT_TAGS = 25
+MAX_TAG_WORDS = 5
+# A rule between sections ("---", "* * *", "— — —") with nothing under it.
+SEPARATOR = re.compile(r"^(?:[-*_=~•·—–]\s*){3,}$")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…”\"’])\s+(?=[A-Z“\"‘(©])")
 MAX_BYLINES = 2  # a byline on top and a 'Reporting by' line at the end
 _TERMINAL = re.compile(r"[.!?…:;”\"’)]$")
@@ -381,6 +398,7 @@ class _Cleaner:
         self.lines = lines
         self.removals: list[Removal] = []
         self.meta: dict[str, str] = {}
+        self.tags: list[str] = []  # the tags a "Tags: ..." line under the text named
 
     def drop(self, index: int, rule: str) -> None:
         self.removals.append(Removal(rule, self.lines[index]))
@@ -408,8 +426,10 @@ def clean_text(text: str, *, title: str | None = None, summary: bool = False) ->
     _drop_related_blocks(c)
     c.compact()
     _drop_dangling_heading(c)
+    _drop_tail_labels(c)
     _drop_license_footer(c)
     c.compact()
+    _drop_tail_labels(c)
     _drop_cut_tail(c, summary)
     _drop_repeats(c)
     c.compact()
@@ -421,6 +441,7 @@ def clean_text(text: str, *, title: str | None = None, summary: bool = False) ->
         author=c.meta.get("author"),
         license=c.meta.get("license"),
         photo_credit=c.meta.get("photo_credit"),
+        tags=tuple(c.tags),
     )
 
 
@@ -636,6 +657,36 @@ def _drop_dangling_heading(c: _Cleaner) -> None:
     if len(c.lines) > 1 and _is_short_label(last := c.lines[-1]) and _DANGLING_RELATED.match(last):
         c.drop(len(c.lines) - 1, "related_links")
         c.compact()
+
+
+def _drop_tail_labels(c: _Cleaner) -> None:
+    """What a post prints under its last paragraph that is not its text: a section rule with nothing
+    under it ("---"), and its tags line, whose tags go to the article's tags."""
+    while len(c.lines) > 1:
+        last = c.lines[-1]
+        if SEPARATOR.match(last):
+            c.drop(len(c.lines) - 1, "separator")
+        elif (tags := _tags_of(last)) and not looks_like_code(c.lines[-2]):
+            c.tags[:0] = tags  # read from the end: an earlier tags line's come first
+            c.drop(len(c.lines) - 1, "tags")
+        else:
+            return
+        c.compact()
+
+
+def _tags_of(line: str) -> list[str]:
+    """The tags a "Tags: a, b, c" line lists; none when an item is not a tag's few words (code,
+    a sentence, a hash)."""
+    if not (m := _TAGS_LINE.match(line)) or looks_like_code(line):
+        return []
+    items = _TAG_SEPARATOR.split(m.group("tags").rstrip(" ."))
+    if len(items) > MAX_TEXT_TAGS:
+        return []
+    for item in items:
+        letters = sum(ch.isalpha() for ch in item)
+        if not _TAG_ITEM.match(item) or len(item.split()) > MAX_TAG_WORDS or letters <= sum(ch.isdigit() for ch in item):
+            return []
+    return items
 
 
 def _drop_embedded_posts(c: _Cleaner) -> None:

@@ -91,6 +91,7 @@ class Cleaned:
     author: str | None = None
     license: str | None = None
     photo_credit: str | None = None
+    tags: tuple[str, ...] = ()  # what a "Tags: ..." line under the text listed
 
 
 @dataclass(frozen=True, slots=True)
