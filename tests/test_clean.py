@@ -610,6 +610,9 @@ def test_tags_lines_in_mid_text_code_and_sentences_stay(text: str) -> None:
     "To keep reading this article, click on the button below 👇",  # real feeds: a cross-post's teaser
     "Pra continuar lendo esse artigo e saber como foi colocar a Serenata Toolbox no PyPI corre lá para a revista 👇",
     "Um weiterzulesen, öffnen Sie den Artikel auf unserer Website.",
+    "Read the full article on Medium.",
+    "Watch it below 👇",  # the video it points to is not in the text
+    "Você confere tudo lá no canal do FechaTag ou apertando o play ali em baixo 👇",
 ])
 def test_a_sentence_sending_the_reader_elsewhere_for_the_rest_goes(line: str) -> None:
     cleaned = clean_text(f"{BODY}\nThey met again on Friday.\n{line}")
@@ -618,7 +621,7 @@ def test_a_sentence_sending_the_reader_elsewhere_for_the_rest_goes(line: str) ->
     # the words inside a sentence, or not at the end, are the author's
     text = f"{BODY}\nThey met again on Friday, and to keep reading the files they hired two clerks."
     assert clean_text(text).text == text
-    assert clean_text(f"{BODY}\n{line}\n{BODY}").text == f"{BODY}\n{line}\n{BODY}"
+    assert clean_text(f"{BODY}\n{line}\n{BODY}").text == f"{BODY}\n{line}\n{BODY}"  # what it points to follows
 
 
 def test_a_newsletter_call_with_any_article_goes() -> None:

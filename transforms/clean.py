@@ -259,6 +259,10 @@ _READ_ON = re.compile(
     # on the button below 👇", "Pra continuar lendo esse artigo corre lá para a revista do ... 👇"
     r"|(?:to (?:keep|continue) reading|to read the rest|p(?:a)?ra continuar (?:lendo|a ler)|um weiterzulesen"
     r"|pour lire la suite|para (?:seguir|continuar) leyendo|per continuare a leggere)\b[^.!?]{0,200}[.!:]?\s*\W{0,3}"
+    # "Read the full article on Medium.", and a pointer down to what is not there any more: "Watch
+    # it below 👇", "Você confere tudo ... ou apertando o play ali em baixo 👇"
+    r"|read the (?:full|whole|rest of the) (?:post|entry|article|story) (?:on|at|over at|in) [^.!?]{1,60}[.!]?"
+    r"|[^.!?]{0,160}[.!:]?\s*(?:👇|⬇\ufe0f?)\W{0,3}"
     r"|this entry has been truncated\b.{0,60})\s*$",
     re.IGNORECASE,
 )
