@@ -200,27 +200,3 @@ def test_runs_cut_a_batchs_dates_where_the_history_around_them_is_crowded() -> N
     # stored originals on one day (day + 8) only: the runs that would reach it stay apart
     near_day_8 = lambda start, end: 30_000 if start <= day + timedelta(days=8) <= end else 0  # noqa: E731
     assert runs(dates, window, near_day_8) == [[5, 1], [2, 3, 4], [0]]
-
-
-def test_a_desks_place_label_in_the_headline_does_not_join_unrelated_items() -> None:
-    """allAfrica's feed as served (real): every headline starts with its country ("Ghana: ...",
-    "Nigeria: ..."), and each summary is one sentence. Two Ghanaian items on unrelated events shared
-    little but "Ghana" and joined; two Nigerian items on one debate still join by their words."""
-    import feedparser
-
-    from tests.conftest import shared_data
-    from transforms.stories import story_terms, without_place_label
-
-    feed = feedparser.parse(shared_data("feeds", "real", "files", "6040d25e925318ed").read_bytes())
-    batch = [StoryDoc(e.title, clean_text(e.summary).text, datetime(*e.published_parsed[:6], tzinfo=timezone.utc),
-                      frozenset(), title=e.title) for e in feed.entries]
-    stories = assign_stories(batch, [])
-    assert stories["Ghana: No Bed Syndrome in Our Hospitals Must End Now"] != stories[
-        "Ghana: Russian Embassy Responds to Alleged Sexual Misconduct By Supposed Russian Citizen in Ghana"]
-    assert stories["Nigeria: Reps Stage Walk Out As Protest Continues Over Electronic Transmission"] == stories[
-        "Nigeria: Electoral Act - Electronic Transmission Debate Forces Senate Into Closed-Door Session"]
-    # only a place the gazetteer knows is a desk's label; a city, a person or a topic stays
-    assert without_place_label("Ukraine updates: Peace talks in Geneva") == "Peace talks in Geneva"
-    for title in ("Epstein files: Germany scrutinizes documents", "Samer Tawk: From intensive care", "Paris: a strike"):
-        assert without_place_label(title) == title
-    assert "ghana" not in story_terms("No bed for the injured man.", "en", "Ghana: No Bed Syndrome")

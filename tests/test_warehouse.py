@@ -491,9 +491,9 @@ def test_story_terms_of_the_first_scheme_are_kept_for_english_and_recounted_for_
         store.load_batch(conn, batch, [], [], now=NOW)
         # the warehouse as scheme 1 left it, before migration 0012
         conn.execute("UPDATE story_terms SET scheme = 1")
-        conn.execute("DELETE FROM schema_migrations WHERE version IN (12, 14, 15, 19)")
+        conn.execute("DELETE FROM schema_migrations WHERE version IN (12, 14, 15)")
         assert wdb.migrate(conn) == ["0012_story_terms_language.sql", "0014_story_terms_unspaced.sql",
-                                     "0015_story_terms_title.sql", "0019_story_terms_place_label.sql"]
+                                     "0015_story_terms_title.sql"]
         assert conn.execute("SELECT article_id, scheme FROM story_terms ORDER BY 1").fetchall() == [
             ("id0", TERMS_SCHEME), ("id1", TERMS_SCHEME)]
         members = store.story_members(conn, NOW, NOW)
@@ -516,9 +516,8 @@ def test_story_terms_of_chinese_japanese_and_marked_scripts_are_recounted_as_wor
         wdb.migrate(conn)
         store.load_batch(conn, batch, [], [], now=NOW)
         conn.execute("UPDATE story_terms SET scheme = 2")  # as scheme 2 left them, before migration 0014
-        conn.execute("DELETE FROM schema_migrations WHERE version IN (14, 15, 19)")
-        assert wdb.migrate(conn) == ["0014_story_terms_unspaced.sql", "0015_story_terms_title.sql",
-                                     "0019_story_terms_place_label.sql"]
+        conn.execute("DELETE FROM schema_migrations WHERE version IN (14, 15)")
+        assert wdb.migrate(conn) == ["0014_story_terms_unspaced.sql", "0015_story_terms_title.sql"]
         assert conn.execute("SELECT article_id, scheme FROM story_terms ORDER BY 1").fetchall() == [("id0", TERMS_SCHEME)]
         members = store.story_members(conn, NOW, NOW)
     rows = {d.article_id: set(t) for d, t in zip(members.docs, members.terms.to_pylist())}
@@ -542,8 +541,8 @@ def test_story_terms_of_titled_articles_are_recounted_with_their_title_and_other
         wdb.migrate(conn)
         store.load_batch(conn, batch, [], [], now=NOW)
         conn.execute("UPDATE story_terms SET scheme = 3")  # as scheme 3 left them, before migration 0015
-        conn.execute("DELETE FROM schema_migrations WHERE version IN (15, 19)")
-        assert wdb.migrate(conn) == ["0015_story_terms_title.sql", "0019_story_terms_place_label.sql"]
+        conn.execute("DELETE FROM schema_migrations WHERE version = 15")
+        assert wdb.migrate(conn) == ["0015_story_terms_title.sql"]
         assert conn.execute("SELECT article_id, scheme FROM story_terms ORDER BY 1").fetchall() == [
             ("id0", TERMS_SCHEME), ("id1", TERMS_SCHEME)]
         members = store.story_members(conn, NOW, NOW)
@@ -551,30 +550,6 @@ def test_story_terms_of_titled_articles_are_recounted_with_their_title_and_other
     assert rows["id0"] == rows["id1"] == {"congress", "voted", "tuesday", "remove", "interim", "president"}
     assert rows["id2"] == rows["id0"] | {"peru", "ousts", "jeri", "corruption", "probe"}
     assert rows["id3"] == {"congress", "voted", "tuesday", "remove", "jose", "jeri"}  # scheme 3: "josé", "jerí"
-
-
-def test_story_terms_of_titles_with_a_label_before_a_colon_are_recounted_and_others_kept(db) -> None:
-    """Scheme 5 leaves a headline's place label out ("Kenya: ..."). Migration 0019 re-marks the rows
-    of articles whose title has no label before a colon (their counts are the same) and drops the
-    others, which are then counted again: without the place label, or the same (another label)."""
-    from transforms.stories import TERMS_SCHEME, story_terms
-
-    text = "Pilots warned of fatigue as the airport staff go-slow went on"
-    titles = {0: None, 1: "Pilots warn of fatigue", 2: "Kenya: Pilots warn of fatigue", 3: "Exclusive: Pilots warn of fatigue"}
-    batch = [article(i, text=text, story_id="s1", story_terms=story_terms(text, None, title), title=title)
-             for i, title in titles.items()]
-    with wdb.connect(db) as conn:
-        wdb.migrate(conn)
-        store.load_batch(conn, batch, [], [], now=NOW)
-        conn.execute("UPDATE story_terms SET scheme = 4")  # as scheme 4 left them, before migration 0019
-        conn.execute("DELETE FROM schema_migrations WHERE version = 19")
-        assert wdb.migrate(conn) == ["0019_story_terms_place_label.sql"]
-        assert conn.execute("SELECT article_id, scheme FROM story_terms ORDER BY 1").fetchall() == [
-            ("id0", TERMS_SCHEME), ("id1", TERMS_SCHEME)]
-        members = store.story_members(conn, NOW, NOW)
-    rows = {d.article_id: set(t) for d, t in zip(members.docs, members.terms.to_pylist())}
-    assert rows["id1"] == rows["id2"] == rows["id0"] | {"warn"}  # no "kenya"
-    assert rows["id3"] == rows["id1"] | {"exclusive"}
 
 
 def test_story_terms_a_scheme_change_dropped_are_recounted_once_for_recent_originals(db) -> None:

@@ -38,18 +38,14 @@ ENTITY_GATE = 0.10  # below this cosine the entity overlap counts in proportion 
 MAX_MEMBERS = 25  # a story is compared through its most recent members
 TOP_MEMBERS = 5  # ... and through the best-matching of them: a long story's later reports match a
 TOP_SHARE = 0.5  # few members closely, the rest loosely (ECB+ held-out .783 -> .792; real news .639 -> .681)
-TERMS_SCHEME = 5  # bump when story_terms changes: stored term counts of another scheme are not read
+TERMS_SCHEME = 4  # bump when story_terms changes: stored term counts of another scheme are not read
 # (2: the article's own language's stop words go too; migration 0012 re-marks the English rows;
 # 3: Chinese and Japanese give words, not clauses; migration 0014 re-marks the other languages' rows;
 # 4: the title's words count too, Latin letters lose their accents; migration 0015 re-marks the
-# rows of articles with neither a title nor an accent; 5: a title's place label goes ("Kenya: ...");
-# migration 0019 re-marks the rows of titles with no label before a colon)
+# rows of articles with neither a title nor an accent)
 CHUNK = 128  # batch articles whose similarity rows are materialised at once (CHUNK x members floats)
 PREFETCH = 2  # chunks of products computed ahead, in threads
 READ_BUDGET = 20_000  # stored originals one run of a batch may read (a dense warehouse's week; see runs)
-# A headline's section label before a colon ("Germany: ...", "Kenya: ...", "Ukraine updates: ..."):
-# when it is a place (a country, region or continent the gazetteer knows), it is the desk's label.
-_LABEL = regex.compile(r"^\s*(?P<label>[\p{L}'’.-]+(?: [\p{L}'’.-]+){0,2}?)(?: news| updates?| live)?:\s+", regex.IGNORECASE)
 _LATIN_MARKS = regex.compile(r"(?<=\p{Latin})\p{Mn}+")  # accents on Latin letters (a vowel sign of Hindi stays)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -99,27 +95,11 @@ def story_terms(text: str, language: str | None = None, title: str | None = None
     words only, and 84 of 19,701 pairs reached the story threshold; with German's, .011 and 4."""
     stops = _stops(language or "en")
     if title and title.strip():
-        text = f"{without_place_label(title)}\n{text}"
+        text = f"{title}\n{text}"
     # NFKC and casefolded, as dedup.normalize_text, but vowel signs and other marks of non-Latin
     # scripts stay in their words
     text, words, pairs = unspaced_terms(_fold_accents(unicodedata.normalize("NFKC", text).casefold()))
     return Counter([t for t in TERM.findall(text) if t not in stops] + [t for t in words + pairs if t not in stops])
-
-
-def without_place_label(title: str) -> str:
-    """The headline without a place label its desk puts before a colon ("Germany: Lufthansa strike
-    grounds hundreds of flights" -> "Lufthansa strike grounds hundreds of flights"). DW and allAfrica
-    label every item of a country so: two unrelated items about one country shared their only
-    title word, and a one-sentence summary adds little else (on the real feeds' labelled news
-    summaries, "Botswana: Malaria Claims One ..." joined "Botswana: Government Urged ..."; pairwise
-    F1 at the threshold .681 -> .700). Any other label stays ("Epstein files: ...", "Exclusive: ...")."""
-    if ":" not in title or not (m := _LABEL.match(title)):
-        return title
-    from transforms.gazetteer import gazetteer  # loaded once per process, only for labelled titles
-
-    if any(place.kind != "city" for place in gazetteer().lookup(m.group("label"))):
-        return title[m.end():]
-    return title
 
 
 @lru_cache(maxsize=64)
