@@ -321,3 +321,34 @@ def test_hard_wrapped_paragraphs_are_one_line_each_and_preformatted_text_keeps_i
     page = f"<html><body><article><h1>Auto-built images</h1>{fragment * 3}</article></body></html>".encode()
     extracted = extract_article(page, content_type="text/html")
     assert "with the result that debirf" in extracted.text and "make build\nmake test" in extracted.text
+
+
+@pytest.mark.parametrize(("title", "declared", "sitename", "url", "expected"), [
+    # the site's name, as the last part of the page's <title> or as its host
+    ("DimidoBlog", ["Was ist Virales Marketing? | DimidoBlog"], None, "https://dimido.de/blog/viral", "Was ist Virales Marketing?"),
+    ("BMJV", ["BMJV  |  Transparenz bei Preisanpassungen"], "BMJV", "https://www.bmjv.de/DE/x.html", "Transparenz bei Preisanpassungen"),
+    # a label the page's titles and text's opening do not hold: a contact box's heading, the CMS's name
+    ("Ansprechpartner", ["Auf den Spuren von Rafael Nadal"], None, "https://www.btv.de/news/x", "Auf den Spuren von Rafael Nadal"),
+    ("escenic", ["Plumber jailed after boiler killed millionaire's daughter"], "The Telegraph",
+     "https://www.telegraph.co.uk/news/x", "Plumber jailed after boiler killed millionaire's daughter"),
+    (None, ["Budget passes | Example News"], "Example News", "https://example.org/a", "Budget passes"),
+    # kept: the headline part of the <title>, a wiki page's name, a heading the text opens with
+    ("Penny", ["Penny - Stardew Valley Wiki"], "Stardew Valley Wiki", "https://stardewvalleywiki.com/Penny", "Penny"),
+    ("Essen-Westviertel", ["Ausflugtipps Niederrhein und Ruhrgebiet"], None, "https://www.rheinruhronline.de/x.htm", "Essen-Westviertel"),
+    ("Budget passes", [], None, "https://example.org/a", "Budget passes"),
+])
+def test_a_title_that_is_the_sites_name_or_a_stray_label_gives_way_to_the_pages_own(title, declared, sitename, url, expected) -> None:
+    from transforms.extract import _checked_title
+
+    text = "Essen-Westviertel\nEhemaliges Press- und Hammerwerk Ost" if title == "Essen-Westviertel" else PARAS[0]
+    assert _checked_title(title, declared, sitename, url, text) == expected
+
+
+def test_a_real_pages_contact_box_heading_is_not_its_title() -> None:
+    """btv.de (shared/data/extraction): trafilatura took "Ansprechpartner" as the title."""
+    from bench.extraction import DATA, load_gold
+    from tests.conftest import shared_data
+
+    shared_data("extraction")
+    url, gold = next((u, g) for u, g in load_gold() if "btv.de" in u)
+    assert extract_article((DATA / "html" / gold["file"]).read_bytes(), url=url).title == "Auf den Spuren von Rafael Nadal"

@@ -244,6 +244,7 @@ def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted |
     schema.org articleBody in place of its text. None when there is no article."""
     try:
         tree = trafilatura.utils.load_html(content)  # parsed as trafilatura parses it
+        declared = _declared_titles(tree) if tree is not None else []  # read before trafilatura prunes the tree
         if tree is not None:
             _unwrap_prose(tree)
         doc = trafilatura.bare_extraction(
@@ -269,7 +270,8 @@ def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted |
         return None
     return Extracted(  # doc is None when only the articleBody was found: no metadata then
         text=text,
-        title=without_site_name(getattr(doc, "title", None), getattr(doc, "sitename", None), url) or None,
+        title=_checked_title(without_site_name(getattr(doc, "title", None), getattr(doc, "sitename", None), url) or None,
+                             declared, getattr(doc, "sitename", None), url, text),
         author=_AUTHOR_LABEL.sub("", getattr(doc, "author", None) or "") or None,
         published_at=_parse_date(getattr(doc, "date", None)),
         license=getattr(doc, "license", None) or None,
@@ -315,6 +317,51 @@ def without_site_name(title: str | None, sitename: str | None, url: str | None =
     last = len(parts) if site_end is None else site_end  # a date alone is the headline's ("Wahlen - 19.01.2020")
     first = next((k for k in range(last - 1, 0, -1) if is_site(parts[:k])), 0)
     return title[bounds[2 * first]:bounds[2 * last - 1]]
+
+
+def _declared_titles(tree) -> list[str]:
+    """The titles a page declares for itself: its og:title, then its <title>."""
+    found = [_squash(html.unescape(meta.get("content") or "")) for meta in tree.iter("meta")
+             if (meta.get("property") or meta.get("name") or "").lower() == "og:title"][:1]
+    element = tree.find(".//title")
+    if element is not None:
+        found.append(_squash(element.text_content()))
+    return [title.translate(_INVISIBLE) for title in found if title]
+
+
+def _checked_title(title: str | None, declared: list[str], sitename: str | None, url: str | None, text: str) -> str | None:
+    """trafilatura's title, unless it is the site's name (its host's, or the last part of the page's
+    <title> when the rest says more: "Was ist Virales Marketing? | DimidoBlog") or a label that
+    neither the page's declared titles nor the text's opening hold (a menu's heading "Hauptmenü", a
+    contact box's "Ansprechpartner", the CMS's name "escenic"): then the page's own og:title or
+    <title>, without the site's name."""
+    if not declared:
+        return title
+    host = (urlsplit(url).hostname or "").casefold().removeprefix("www.") if url else ""
+    hosts = {_NOT_ALNUM.sub("", name) for name in (host, host.split(".")[0]) if name}
+
+    def key(value: str) -> str:
+        return _NOT_ALNUM.sub("", value.casefold())
+
+    site = title is None or key(title) in hosts or any(_is_last_part(title, d) for d in declared)
+    if not site and (any(key(title) in key(d) for d in declared) or key(title) in key(text[:TITLE_IN_TEXT])):
+        return title
+    for candidate in declared:
+        candidate = without_site_name(candidate, title if site and title else sitename, url)
+        if candidate and key(candidate) not in hosts and (title is None or key(candidate) != key(title)):
+            return candidate
+    return title
+
+
+_INVISIBLE = str.maketrans("", "", "\u200b\u2060\ufeff\u00ad")  # soft hyphens and zero widths: not in a title
+TITLE_IN_TEXT = 1000  # characters of the text's opening where a heading trafilatura took as the title sits
+
+
+def _is_last_part(title: str, declared: str) -> bool:
+    """Whether `title` is the last part of the declared title and the parts before it have more words."""
+    parts = TITLE_SEPARATOR.split(declared)
+    return (len(parts) > 1 and _NOT_ALNUM.sub("", parts[-1].casefold()) == _NOT_ALNUM.sub("", title.casefold())
+            and len(" ".join(parts[:-1]).split()) > len(title.split()))
 
 
 def _headline_lines(lines: list[str], title: str | None) -> int:
