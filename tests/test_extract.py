@@ -352,3 +352,19 @@ def test_a_real_pages_contact_box_heading_is_not_its_title() -> None:
     shared_data("extraction")
     url, gold = next((u, g) for u, g in load_gold() if "btv.de" in u)
     assert extract_article((DATA / "html" / gold["file"]).read_bytes(), url=url).title == "Auf den Spuren von Rafael Nadal"
+
+
+@pytest.mark.parametrize(("author", "expected"), [  # trafilatura's authors of the 300 labelled pages
+    ("Facebook Com; Evgenia Karp", "Evgenia Karp"),  # a profile's address
+    ("Name", None), ("Wordpressadmin", None), ("Unknown", None), ("Article by", None),  # placeholders
+    ("Autor; In Korinna Hennig", "Korinna Hennig"),  # "Autor:in Korinna Hennig"
+    ("przepisy pl", "przepisy.pl"), ("Red; Wien Orf At; Agenturen", "Red; wien.orf.at; Agenturen"),  # the publisher's address
+    ("Frank Bueltge; Bueltge De", "Frank Bueltge"),  # the address of the person's own site
+    ("Www Haufe De; Copyright Haufe-Lexware GmbH; Co KG", "www.haufe.de"),
+    ("Vom Krimiblogger", "Krimiblogger"), ("Lars Fischer; Alina Schadwinkel", "Lars Fischer; Alina Schadwinkel"),
+    ("Carlos de la Fuente", "Carlos de la Fuente"), (None, None),
+])
+def test_a_pages_author_loses_what_names_no_one(author: str | None, expected: str | None) -> None:
+    from transforms.extract import page_author
+
+    assert page_author(author) == expected

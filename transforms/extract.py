@@ -272,7 +272,7 @@ def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted |
         text=text,
         title=_checked_title(without_site_name(getattr(doc, "title", None), getattr(doc, "sitename", None), url) or None,
                              declared, getattr(doc, "sitename", None), url, text),
-        author=_AUTHOR_LABEL.sub("", getattr(doc, "author", None) or "") or None,
+        author=page_author(getattr(doc, "author", None)),
         published_at=_parse_date(getattr(doc, "date", None)),
         license=getattr(doc, "license", None) or None,
     )
@@ -282,6 +282,47 @@ def extract_html(content: bytes | str, *, url: str | None = None) -> Extracted |
 # Krimiblogger", "Auteur Anna Kubišta", "Artikel von hausinfo"): trafilatura keeps it.
 _AUTHOR_LABEL = re.compile(r"^(?:written by|geschrieben von|artikel von|beitrag von|vom|von|par|por|autor(?:in)?|auteur|author|autore)"
                            r"\s*:?\s+(?=\S)", re.IGNORECASE)
+# What trafilatura gives as an author ("A; B" for several) and is not one: a social network's
+# profile address turned into words ("Facebook Com"), a form's or a CMS's placeholder ("Name",
+# "Wordpressadmin", "Unknown"). A site's own address ("Www Haufe De", "przepisy pl") is its
+# publisher: it stays, written as an address, unless another part already names it ("Frank
+# Bueltge; Bueltge De").
+_ADDRESS_AUTHOR = re.compile(r"^(?P<name>(?:www\s+)?(?:[\w-]+\s+){0,2}[\w-]+)\s+(?P<tld>com|net|org|de|at|ch|pl|fr|es|it|nl|be|eu|io|info|co\s+uk)$",
+                             re.IGNORECASE)
+_SOCIAL = frozenset({"facebook", "twitter", "instagram", "linkedin", "youtube", "tiktok", "pinterest", "x", "medium"})
+_PLACEHOLDER_AUTHOR = frozenset({"name", "unknown", "human", "admin", "administrator", "wordpressadmin", "webmaster",
+                                 "user", "guest", "author", "autor", "autorin", "article by", "posted by", "by"})
+
+
+def page_author(author: str | None) -> str | None:
+    """trafilatura's author for a page, without its label ("Vom Krimiblogger", "Autor www ...") and
+    without the parts that name no one: "Facebook Com; Evgenia Karp" -> "Evgenia Karp", "Name" ->
+    None, "Autor; In Korinna Hennig" (from "Autor:in Korinna Hennig") -> "Korinna Hennig", a
+    copyright notice or a company form left alone ("Co KG"); a site's address is written as one
+    ("przepisy pl" -> "przepisy.pl"). A page's placeholder would otherwise stand in for the feed's
+    author."""
+    parts = [part.strip() for part in _AUTHOR_LABEL.sub("", author or "").split(";")]
+    names: list[str] = []
+    for i, part in enumerate(parts):
+        if part.casefold() in ("autor", "author") and i + 1 < len(parts) and parts[i + 1][:3].casefold() == "in ":
+            parts[i + 1] = parts[i + 1][3:]  # "Autor:in Name": the gender ending, split off at the colon
+        if part and not (part.casefold() in _PLACEHOLDER_AUTHOR or _NOTICE_AUTHOR.match(part) or _COMPANY_FORM.match(part)):
+            names.append(part)
+    kept: list[str] = []
+    for part in names:
+        if address := _ADDRESS_AUTHOR.match(part):
+            words = address.group("name").casefold().split()
+            if words[-1] in _SOCIAL or any(words[-1] in other.casefold() for other in names if not _ADDRESS_AUTHOR.match(other)):
+                continue  # a profile's address, or the address of a site another part names
+            part = ".".join([*words, *address.group("tld").casefold().split()])
+        kept.append(part)
+    return "; ".join(kept) or None
+
+
+_NOTICE_AUTHOR = re.compile(r"^(?:copyright\b|©|\(c\)\s)", re.IGNORECASE)
+_COMPANY_FORM = re.compile(r"^(?:co\.?\s*kg|gmbh|ag|inc\.?|ltd\.?|llc|s\.?a\.?)$", re.IGNORECASE)
+
+
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _TLD = re.compile(r"\.(?:com|net|org|info|co\.uk|[a-z]{2})$")
 _DATE_PART = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
