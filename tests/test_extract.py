@@ -336,6 +336,7 @@ def test_hard_wrapped_paragraphs_are_one_line_each_and_preformatted_text_keeps_i
     ("Penny", ["Penny - Stardew Valley Wiki"], "Stardew Valley Wiki", "https://stardewvalleywiki.com/Penny", "Penny"),
     ("Essen-Westviertel", ["Ausflugtipps Niederrhein und Ruhrgebiet"], None, "https://www.rheinruhronline.de/x.htm", "Essen-Westviertel"),
     ("Budget passes", [], None, "https://example.org/a", "Budget passes"),
+    ("Menü", ["cheap flights hotels " * 40], None, "https://example.org/a", "Menü"),  # a keyword dump is no title
 ])
 def test_a_title_that_is_the_sites_name_or_a_stray_label_gives_way_to_the_pages_own(title, declared, sitename, url, expected) -> None:
     from transforms.extract import _checked_title

@@ -389,12 +389,14 @@ def _checked_title(title: str | None, declared: list[str], sitename: str | None,
         return title
     for candidate in declared:
         candidate = without_site_name(candidate, title if site and title else sitename, url)
-        if candidate and key(candidate) not in hosts and (title is None or key(candidate) != key(title)):
+        if (candidate and len(candidate) <= MAX_TITLE and key(candidate) not in hosts
+                and (title is None or key(candidate) != key(title))):
             return candidate
     return title
 
 
 _INVISIBLE = str.maketrans("", "", "\u200b\u2060\ufeff\u00ad")  # soft hyphens and zero widths: not in a title
+MAX_TITLE = 300  # a declared "title" longer than this is a page's keyword dump, not a headline
 TITLE_IN_TEXT = 1000  # characters of the text's opening where a heading trafilatura took as the title sits
 
 
