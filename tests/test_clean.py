@@ -200,6 +200,10 @@ def test_seed_003_photo_credit_is_metadata_and_subheadline_kept() -> None:
          "qualifying purchases.", "editorial_note"),
         ("Dieser Artikel kann Links zu Anbietern enthalten, von denen outdoor-magazin eine Provision erhält. Diese "
          "Links sind mit folgendem Icon gekennzeichnet:", "editorial_note"),
+        ("This post contains affiliated links.", "editorial_note"),  # the real feeds: a maker's blog, a food blog
+        ("The links below are Amazon affiliate links. If you use them Jeff Bezos has to buy me a coffee.", "editorial_note"),
+        ("*Disclosure: This is a sponsored post that is part of an ongoing partnership with the Fresh Preserving "
+         "Division of Newell Brands. They have provided jars, equipment and monetary compensation.", "editorial_note"),
         # membership offers and an empty date field (shared/data/extraction: haitiantimes.com,
         # for-me-online.de, thestkittsnevisobserver.com)
         ("First-time subscribers also receive a special welcome gift handmade in Haiti by expert artisans! Do it for "
@@ -242,6 +246,7 @@ def test_reprint_warning_in_capitals_is_part_of_the_license_footer() -> None:
     "Weitere Infos unter anderem zu den Preisen gibt die Stadt erst im Mai bekannt.",
     "More information on the case was not released by the police on Tuesday.",
     "The site contains affiliate links, the regulator found, and must label them from May.",
+    "Between the pandemic, parenting, and burnout from all those sponsored posts last year, I forgot how to show up here.",
     "New subscribers fell by a third in the quarter, the company said on Tuesday.",
     "Wer Mitglied werden will, zahlt 20 Euro im Jahr, sagte der Vorsitzende.",
     "The release date of the film was moved to May after the strike.",

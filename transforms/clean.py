@@ -30,11 +30,15 @@ _INTERSTITIAL = re.compile(
 # Vorgaben der ärztlichen Fachliteratur ... und wurde von Medizinern geprüft") and Reuters' standards
 # footer; an affiliate-link disclosure ("This post may contain affiliate links.", "As an Amazon
 # Associate I earn ...", "Dieser Artikel kann Links zu Anbietern enthalten, von denen ... eine
-# Provision erhält"). A sentence that a text "was reviewed by" someone, or that a site "contains
-# affiliate links", stays: only these openings count.
+# Provision erhält", "The links below are Amazon affiliate links."), and a sponsorship disclosure
+# ("*Disclosure: This is a sponsored post that is part of an ongoing partnership with ..."). A
+# sentence that a text "was reviewed by" someone, or that a site "contains affiliate links", stays:
+# only these openings count.
 _EDITORIAL_NOTE = re.compile(
     r"^(?:medically|clinically|medical(?:ly)? and legally) reviewed by\b|^fact[- ]?checked by\b"
-    r"|^this (?:post|article|page|video|review|guide) (?:may )?(?:contains?|includes?) affiliate links?\b"
+    r"|^this (?:post|article|page|video|review|guide) (?:may )?(?:contains?|includes?) affiliated? links?\b"
+    r"|^(?:the |some (?:of the )?)?links (?:below |in this (?:post|article) )?are (?:amazon )?affiliate links\b"
+    r"|^\*?(?:disclosure:\s*)?this (?:is|was) a sponsored (?:post|article|story|video)\b"
     r"|^as an amazon associate,? (?:i|we) earn\b|^dieser (?:artikel|beitrag|text) (?:kann|enthält)\b[^.]{0,80}\b(?:provision|affiliate)"
     r"|^dieser (?:text|artikel|beitrag) (?:entspricht den (?:vorgaben|anforderungen|richtlinien)"
     r"|wurde von (?:medizinern|ärzten|ärztinnen|fachärzten|fachärztinnen|experten|expertinnen)\b[^.]{0,40} geprüft)"
