@@ -210,6 +210,10 @@ def test_seed_003_photo_credit_is_metadata_and_subheadline_kept() -> None:
          "the culture and support Black-owned businesses.", "call_to_action"),
         ("Werden Sie Mitglied bei for me und erhalten Sie exklusive Angebote!", "call_to_action"),
         ("Release Date:", "ui_chrome"),
+        # the real feeds: TIME's newsletters, as stories
+        ("Podcast ID – Short Length: 864d7617-7afd-455f-9189-511e4ae291aa", "ui_chrome"),
+        ("If you’re reading this in your browser, why not subscribe to have the next one delivered straight to your inbox?",
+         "call_to_action"),
     ],
 )
 def test_more_kinds_of_noise_in_mid_text_go(noise: str, rule: str) -> None:
@@ -247,6 +251,8 @@ def test_reprint_warning_in_capitals_is_part_of_the_license_footer() -> None:
     "More information on the case was not released by the police on Tuesday.",
     "The site contains affiliate links, the regulator found, and must label them from May.",
     "Between the pandemic, parenting, and burnout from all those sponsored posts last year, I forgot how to show up here.",
+    '"id": "61d2de80-46cc-80e4-8006-030e7ccd5f46",',  # a listing's id
+    "Podcast listeners grew by a third this year, the study found.",
     "New subscribers fell by a third in the quarter, the company said on Tuesday.",
     "Wer Mitglied werden will, zahlt 20 Euro im Jahr, sagte der Vorsitzende.",
     "The release date of the film was moved to May after the strike.",

@@ -93,7 +93,9 @@ _UI_LINE = re.compile(
     r"|back to top|toggle navigation|menu|home"
     # a page's date field left without its value ("Release Date:")
     r"|(?:release|publication|publishing|posting) date|veröffentlichungsdatum|date de publication|fecha de publicación"
-    r"|(?:video |audio )?(?:verfügbar bis|available until|disponible jusqu['’]au) [\w ,./:]{4,30})[\s.!:…]*$",
+    r"|(?:video |audio )?(?:verfügbar bis|available until|disponible jusqu['’]au) [\w ,./:]{4,30}"
+    # a player's embed id left as text ("Podcast ID – Short Length: 864d7617-7afd-455f-9189-511e4ae291aa")
+    r"|(?:podcast|episode|video|audio|player|embed)\b[\w –-]{0,40}:\s*[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12})[\s.!:…]*$",
     re.IGNORECASE,
 )
 
@@ -216,6 +218,7 @@ _CALL_TO_ACTION = re.compile(
     r"(?:\b(?:to (?:view|read|continue reading|access) (?:the|this) (?:full|entire|rest of the) (?:story|article)"
     r"|please (?:subscribe|log ?in|sign ?in|register)|subscribe (?:now|today|to (?:our|the) [\w ]{1,40}(?:edition|newsletter))"
     r"|(?:already|you(?:'|’)re) a subscriber|sign(?:ing)? up (?:for|to) (?:our|the|a|my) [\w ]{0,30}newsletter"
+    r"|why not subscribe\b|subscribe to (?:have|get) (?:the next one|it|each edition|them) delivered"
     r"|never miss (?:the latest|a story|an update)|follow (?:us|[\w .]{1,40}) on (?:twitter|facebook|instagram|x|linkedin|tiktok)"
     r"|download (?:the|our) [\w ]{1,40}apps? (?:for|on)|view comments|leave a comment|comments are closed"
     r"|we want to hear what you think|support (?:our|independent) journalism|become a (?:member|subscriber|patron)"
