@@ -638,3 +638,14 @@ def test_a_sentence_sending_the_reader_elsewhere_for_the_rest_goes(line: str) ->
 def test_a_newsletter_call_with_any_article_goes() -> None:
     text = f"{BODY}\nSo you obviously love Sass. So how about signing up to a weekly newsletter of all things Sass?"
     assert clean_text(text).text == f"{BODY}\nSo you obviously love Sass."
+
+
+def test_a_sites_address_under_each_photo_of_a_gallery_is_its_credit() -> None:
+    """outdoor-magazin.com (shared/data/extraction): "imagebank.sweden.se" printed under each of 28
+    photos of a gallery. Twice, or a file name, or a repeated short line of a list, stays."""
+    cleaned = clean_text(f"{BODY}\n" + "imagebank.sweden.se\n" * 5 + BODY)
+    assert cleaned.text == f"{BODY}\n{BODY}" and cleaned.photo_credit == "imagebank.sweden.se"
+    assert [r.rule for r in cleaned.removals] == ["photo_credit"] * 5
+    for kept in ("imagebank.sweden.se\n" * 2, "conf.py\n" * 3, "3 sztuki\n" * 3):
+        text = f"{BODY}\n{kept}{BODY}"
+        assert clean_text(text).text == text.rstrip("\n")

@@ -823,7 +823,25 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _drop_repeats(c: _Cleaner) -> None:
-    """A paragraph repeated right after itself is a rendering artefact, not the article."""
-    for i in range(1, len(c.lines)):
-        if c.lines[i] and c.lines[i] == c.lines[i - 1] and len(_WORD.findall(c.lines[i])) >= REPEAT_MIN_WORDS:
+    """A paragraph repeated right after itself is a rendering artefact, not the article. A site's
+    address printed three or more times in a row is a gallery's photo credits ("imagebank.sweden.se"
+    under each of 28 photos: outdoor-magazin.com)."""
+    lines = c.lines[:]
+    for i in range(1, len(lines)):
+        if lines[i] and lines[i] == lines[i - 1] and len(_WORD.findall(lines[i])) >= REPEAT_MIN_WORDS:
             c.drop(i, "repeated_line")
+    start = 0
+    for i in range(1, len(lines) + 1):
+        if i < len(lines) and lines[i] == lines[start]:
+            continue
+        if i - start >= MIN_CREDIT_RUN and _CREDIT_ADDRESS.match(lines[start]):
+            c.meta.setdefault("photo_credit", lines[start])
+            for j in range(start, i):
+                c.drop(j, "photo_credit")
+        start = i
+
+
+MIN_CREDIT_RUN = 3
+# a site's address, not a file's name ("conf.py"): with www., a host under a domain, or a generic TLD
+_CREDIT_ADDRESS = re.compile(r"^(?:www\.[a-z0-9-]+\.[a-z]{2,}|[a-z0-9-]+(?:\.[a-z0-9-]+)+\.[a-z]{2,}|[a-z0-9-]+\.(?:com|net|org|info))$",
+                             re.IGNORECASE)
