@@ -212,6 +212,9 @@ def test_seed_003_photo_credit_is_metadata_and_subheadline_kept() -> None:
         ("Release Date:", "ui_chrome"),
         # the real feeds: TIME's newsletters, as stories
         ("Podcast ID – Short Length: 864d7617-7afd-455f-9189-511e4ae291aa", "ui_chrome"),
+        # an ad label and a comments heading in other languages (shared/data/extraction: gazeta.pl,
+        # kyffhaeuser-nachrichten.de; the gold labels "Reklama" and "Kommentare" boilerplate on 6 pages)
+        ("Reklama", "ui_chrome"), ("Anzeige", "ui_chrome"), ("Kommentare", "ui_chrome"), ("Komentarze (12)", "ui_chrome"),
         ("If you’re reading this in your browser, why not subscribe to have the next one delivered straight to your inbox?",
          "call_to_action"),
     ],
@@ -253,6 +256,8 @@ def test_reprint_warning_in_capitals_is_part_of_the_license_footer() -> None:
     "Between the pandemic, parenting, and burnout from all those sponsored posts last year, I forgot how to show up here.",
     '"id": "61d2de80-46cc-80e4-8006-030e7ccd5f46",',  # a listing's id
     "Podcast listeners grew by a third this year, the study found.",
+    "Anzeige erstattet hat die Nachbarin am Montag.",
+    "Kommentare im Netz waren überwiegend freundlich, sagte die Sprecherin.",
     "New subscribers fell by a third in the quarter, the company said on Tuesday.",
     "Wer Mitglied werden will, zahlt 20 Euro im Jahr, sagte der Vorsitzende.",
     "The release date of the film was moved to May after the strike.",

@@ -85,6 +85,9 @@ _UI_LINE = re.compile(
     r"^(?:add to (?:favou?rites|bookmarks|reading list)|share(?: (?:this|on|via) [\w ]{1,30})?"
     r"|share (?:article|story)|print(?: this)?(?: article)?|tweet|email|comments?(?: \(\d+\))?"
     r"|\d+ comments?|listen to (?:this )?(?:article|post|story)|advertisement|advert"
+    # the ad label and the comments heading in de, pl, fr, es, it, nl, fi, sv ("Reklama", "Kommentare (3)")
+    r"|anzeige|reklama|publicité|publicidad|pubblicità|advertentie|mainos|annons"
+    r"|(?:\d+ )?(?:kommentare?|komentarze?|commentaires?|comentarios?|commenti|reacties)(?: \(\d+\))?"
     # reading time: "5 min read", "9 minute reading time; ~1670 words", "Lesezeit: 3 Minuten"
     r"|(?:about |~)?\d+(?:[–-]\d+)? min(?:ute)?s?\.? (?:read|reading(?: time)?|de lecture|lesezeit|lesedauer|de lectura)"
     r"(?:\s*[;,·|•]\s*~?[\d,.]+ words)?"
