@@ -214,6 +214,7 @@ def test_seed_003_photo_credit_is_metadata_and_subheadline_kept() -> None:
         ("Podcast ID – Short Length: 864d7617-7afd-455f-9189-511e4ae291aa", "ui_chrome"),
         # an ad label and a comments heading in other languages (shared/data/extraction: gazeta.pl,
         # kyffhaeuser-nachrichten.de; the gold labels "Reklama" and "Kommentare" boilerplate on 6 pages)
+        ("Abb.: Wake News", "photo_credit"),  # shared/data/extraction: mywakenews.wordpress.com, 6 figures
         ("Reklama", "ui_chrome"), ("Anzeige", "ui_chrome"), ("Kommentare", "ui_chrome"), ("Komentarze (12)", "ui_chrome"),
         ("If you’re reading this in your browser, why not subscribe to have the next one delivered straight to your inbox?",
          "call_to_action"),

@@ -125,8 +125,8 @@ _DATELINE = re.compile(
 _PHOTO_CREDIT = re.compile(
     r"^(?:(?:above|top|main|featured|header|cover|lead|file)\s+)?"
     r"(?:(?:photo|image|picture|pic|photograph|illustration|video still)s?"
-    # the same labels in de, fr, es, it, pl, nl, and the Polish abbreviation "Fot."
-    r"|fotos?|bild(?:er)?|titelbild|beitragsbild|aufmacherbild|symbolbild|headerbild|fot\."
+    # the same labels in de, fr, es, it, pl, nl, the Polish abbreviation "Fot." and German "Abb." (figure)
+    r"|fotos?|bild(?:er)?|titelbild|beitragsbild|aufmacherbild|symbolbild|headerbild|fot\.|abb\.(?=\s*:)|abbildung"
     r"|crédits? photos?|zdjęci[ea]|fotografía|immagine|afbeelding)"
     r"(?:\s+(?:credit|courtesy|by|source|de|di|illustrative|d['’]illustration))?(?:\s*[:\-–—]\s*|\s+via\s+|(?<=\.)\s+)(?P<credit>.{2,120}?)\.?$",
     re.IGNORECASE,
