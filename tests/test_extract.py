@@ -369,3 +369,15 @@ def test_a_pages_author_loses_what_names_no_one(author: str | None, expected: st
     from transforms.extract import page_author
 
     assert page_author(author) == expected
+
+
+def test_a_description_shown_only_in_a_script_or_a_button_is_not_put_back_as_the_lead() -> None:
+    """The lead is put back only from a visible block: the same words in a <script> (a page's data
+    for its widgets) or a <button> are not the article's."""
+    description = "The council passed the budget after a long night of talks about schools and roads."
+    html = (f'<html><head><meta property="og:description" content="{description}"><title>Budget passes</title></head><body>'
+            f'<script>var teaser = "{description} More at the site.";</script><button>{description}</button><article>'
+            + "".join(f"<p>{p}</p>" for p in PARAS) + "</article></body></html>")
+    assert extract_article(html.encode(), url="https://example.org/a").text.split("\n") == PARAS
+    shown = html.replace("<article>", f"<article><p class=\"lead\">{description}</p>", 1)
+    assert extract_article(shown.encode(), url="https://example.org/a").text.split("\n")[0] == description

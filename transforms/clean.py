@@ -365,12 +365,12 @@ def normalize_for_match(text: str) -> str:
 # Invisible characters: zero-width space, word joiner, BOM and soft hyphen go everywhere; the
 # zero-width (non-)joiner only beside a space or a Latin letter (news agencies salt copy with it),
 # not between Persian or Indic letters or inside an emoji sequence, where it is spelling.
-_INVISIBLE_CHARS = str.maketrans("", "", "\u200b\u2060\ufeff\u00ad")
+INVISIBLE_CHARS = str.maketrans("", "", "\u200b\u2060\ufeff\u00ad")
 _STRAY_JOINER = re.compile(r"(?<=[\sA-Za-z.,;:!?\"'])[\u200c\u200d]+|[\u200c\u200d]+(?=[\sA-Za-z.,;:!?\"'])")
 
 
 def split_paragraphs(text: str) -> list[str]:
-    text = _STRAY_JOINER.sub("", text.translate(_INVISIBLE_CHARS))
+    text = _STRAY_JOINER.sub("", text.translate(INVISIBLE_CHARS))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     lines = [" ".join(line.split()) for line in text.split("\n") if line.strip()]
     return [_single_cell(line) for line in lines]
@@ -440,7 +440,7 @@ def clean_text(text: str, *, title: str | None = None, summary: bool = False) ->
     _drop_related_blocks(c)
     c.compact()
     _drop_dangling_heading(c)
-    _drop_tail_labels(c)
+    _drop_tail_labels(c)  # a tags line or a rule may sit above the license footer or under it
     _drop_license_footer(c)
     c.compact()
     _drop_tail_labels(c)

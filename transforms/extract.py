@@ -14,7 +14,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from transforms import charsets
-from transforms.clean import TITLE_SEPARATOR, normalize_for_match, title_forms
+from transforms.clean import INVISIBLE_CHARS, TITLE_SEPARATOR, normalize_for_match, title_forms
 from transforms.records import Extracted
 
 
@@ -324,6 +324,12 @@ _COMPANY_FORM = re.compile(r"^(?:co\.?\s*kg|gmbh|ag|inc\.?|ltd\.?|llc|s\.?a\.?)$
 
 
 _NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def _key(name: str) -> str:
+    """A name's letters and digits, casefolded: how site names and titles are compared."""
+    return _NOT_ALNUM.sub("", name.casefold())
+
 _TLD = re.compile(r"\.(?:com|net|org|info|co\.uk|[a-z]{2})$")
 _DATE_PART = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 
@@ -349,7 +355,7 @@ def without_site_name(title: str | None, sitename: str | None, url: str | None =
     parts = [title[bounds[2 * i]:bounds[2 * i + 1]] for i in range(len(separators) + 1)]
 
     def is_site(run: list[str]) -> bool:  # the site's name may hold a separator ("Martina Berg - Lady 50plus")
-        return _NOT_ALNUM.sub("", "".join(run).casefold()) in names
+        return _key("".join(run)) in names
 
     last = len(parts)
     while last > 1 and _DATE_PART.match(parts[last - 1].strip()):
@@ -367,7 +373,7 @@ def _declared_titles(tree) -> list[str]:
     element = tree.find(".//title")
     if element is not None:
         found.append(_squash(element.text_content()))
-    return [title.translate(_INVISIBLE) for title in found if title]
+    return [title.translate(INVISIBLE_CHARS) for title in found if title]
 
 
 def _checked_title(title: str | None, declared: list[str], sitename: str | None, url: str | None, text: str) -> str | None:
@@ -378,24 +384,19 @@ def _checked_title(title: str | None, declared: list[str], sitename: str | None,
     <title>, without the site's name."""
     if not declared:
         return title
-    host = (urlsplit(url).hostname or "").casefold().removeprefix("www.") if url else ""
-    hosts = {_NOT_ALNUM.sub("", name) for name in (host, host.split(".")[0]) if name}
-
-    def key(value: str) -> str:
-        return _NOT_ALNUM.sub("", value.casefold())
-
-    site = title is None or key(title) in hosts or any(_is_last_part(title, d) for d in declared)
-    if not site and (any(key(title) in key(d) for d in declared) or key(title) in key(text[:TITLE_IN_TEXT])):
+    host = (urlsplit(url).hostname or "").removeprefix("www.") if url else ""
+    hosts = {_key(name) for name in (host, host.split(".")[0]) if name}
+    site = title is None or _key(title) in hosts or any(_is_last_part(title, d) for d in declared)
+    if not site and (any(_key(title) in _key(d) for d in declared) or _key(title) in _key(text[:TITLE_IN_TEXT])):
         return title
     for candidate in declared:
         candidate = without_site_name(candidate, title if site and title else sitename, url)
-        if (candidate and len(candidate) <= MAX_TITLE and key(candidate) not in hosts
-                and (title is None or key(candidate) != key(title))):
+        if (candidate and len(candidate) <= MAX_TITLE and _key(candidate) not in hosts
+                and (title is None or _key(candidate) != _key(title))):
             return candidate
     return title
 
 
-_INVISIBLE = str.maketrans("", "", "\u200b\u2060\ufeff\u00ad")  # soft hyphens and zero widths: not in a title
 MAX_TITLE = 300  # a declared "title" longer than this is a page's keyword dump, not a headline
 TITLE_IN_TEXT = 1000  # characters of the text's opening where a heading trafilatura took as the title sits
 
@@ -403,7 +404,7 @@ TITLE_IN_TEXT = 1000  # characters of the text's opening where a heading trafila
 def _is_last_part(title: str, declared: str) -> bool:
     """Whether `title` is the last part of the declared title and the parts before it have more words."""
     parts = TITLE_SEPARATOR.split(declared)
-    return (len(parts) > 1 and _NOT_ALNUM.sub("", parts[-1].casefold()) == _NOT_ALNUM.sub("", title.casefold())
+    return (len(parts) > 1 and _key(parts[-1]) == _key(title)
             and len(" ".join(parts[:-1]).split()) > len(title.split()))
 
 
