@@ -52,13 +52,19 @@ def cluster(docs: list[Doc], threshold: float, seed: int, batch_size: int = 50) 
     """The pipeline's online assignment, fed in a random arrival order, batch by batch."""
     order = docs[:]
     random.Random(seed).shuffle(order)
+    return in_batches([stories.StoryDoc(d.doc_id, d.text, DAY, d.entities) for d in order], batch_size, threshold)
+
+
+def in_batches(docs: list[stories.StoryDoc], size: int, threshold: float) -> dict[str, str]:
+    """article_id -> story_id, the docs assigned `size` at a time in their order, each batch against
+    the ones placed before it, as runs store them."""
     assigned: dict[str, str] = {}
     members: list[stories.StoryDoc] = []
-    for start in range(0, len(order), batch_size):
-        batch = [stories.StoryDoc(d.doc_id, d.text, DAY, d.entities) for d in order[start : start + batch_size]]
+    for start in range(0, len(docs), size):
+        batch = docs[start : start + size]
         result = stories.assign_stories(batch, members, threshold=threshold)
         assigned.update(result)
-        members += [stories.StoryDoc(d.article_id, d.text, DAY, d.entity_names, result[d.article_id]) for d in batch]
+        members += [replace(d, story_id=result[d.article_id]) for d in batch]
     return assigned
 
 
@@ -163,24 +169,13 @@ def score_news_batched(docs: list[stories.StoryDoc], threshold: float = stories.
     items in another order. One batch's score alone moves by a few hundredths with where the
     batches are cut (one article that joins another story first takes its chain of pairs along):
     judge a change on the spread, not on one number."""
-    import random
-
     events = news_events()
     gold = {d.article_id: events.get(d.article_id, d.article_id) for d in docs}
 
-    def run(order: list[stories.StoryDoc], size: int) -> dict[str, str]:
-        members: list[stories.StoryDoc] = []
-        assigned: dict[str, str] = {}
-        for start in range(0, len(order), size):
-            batch = order[start : start + size]
-            result = stories.assign_stories(batch, members, threshold=threshold)
-            assigned.update(result)
-            members += [replace(d, story_id=result[d.article_id]) for d in batch]
-        return assigned
-
     rng = random.Random(seed)
-    runs = [run(docs, size) for size in sizes]
-    runs += [run(sorted(docs, key=lambda d: (d.published_at.date(), rng.random())), 100) for _ in range(orders)]
+    runs = [in_batches(docs, size, threshold) for size in sizes]
+    runs += [in_batches(sorted(docs, key=lambda d: (d.published_at.date(), rng.random())), 100, threshold)
+             for _ in range(orders)]
     return [pairwise(gold, assigned)[2] for assigned in runs]
 
 
