@@ -68,6 +68,24 @@ def in_batches(docs: list[stories.StoryDoc], size: int, threshold: float) -> dic
     return assigned
 
 
+def by_topic(docs: list[Doc], threshold: float, seed: int = 1) -> tuple[dict[int, tuple[int, int, int, int]], int]:
+    """Per topic, for one arrival order: (documents, predicted stories, false pairs, missed pairs),
+    and the false pairs across topics. Every topic holds two events: its false pairs are the two
+    merged, its missed pairs one event split."""
+    predicted = cluster(docs, threshold, seed)
+    found = {}
+    for topic in sorted({d.topic for d in docs}):
+        members = [d for d in docs if d.topic == topic]
+        false = missed = 0
+        for a, b in combinations(members, 2):
+            same_gold, same_pred = a.story == b.story, predicted[a.doc_id] == predicted[b.doc_id]
+            false += same_pred and not same_gold
+            missed += same_gold and not same_pred
+        found[topic] = (len(members), len({predicted[d.doc_id] for d in members}), false, missed)
+    across = sum(predicted[a.doc_id] == predicted[b.doc_id] for a, b in combinations(docs, 2) if a.topic != b.topic)
+    return found, across
+
+
 def score(docs: list[Doc], threshold: float, seeds=(1, 2)) -> tuple[float, float, float]:
     gold = {d.doc_id: d.story for d in docs}
     runs = [pairwise(gold, cluster(docs, threshold, s)) for s in seeds]
@@ -102,6 +120,13 @@ def main() -> dict:
     print(f"  held-out at the pipeline's {stories.THRESHOLD:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
     (p, r, f), t = result["held_out_hindsight_best"]
     print(f"  held-out best in hindsight ({t:.2f}): F1 {f:.3f}; {result['seconds']:.1f}s")
+    topics, across = by_topic(held, best)
+    result["held_out_by_topic"], result["held_out_pairs_across_topics"] = topics, across
+    print(f"  held-out topics at {best:.2f}, first arrival order (documents, stories found for 2 events,"
+          " pairs of the two events merged, pairs of one event split):")
+    for topic, (n, found, false, missed) in topics.items():
+        print(f"    topic {topic}: {n} docs, {found} stor{'y' if found == 1 else 'ies'}, {false} merged, {missed} split")
+    print(f"    pairs joined across topics: {across}")
     if FEEDS.exists():
         news = news_summaries()
         labelled = news_events()
