@@ -21,7 +21,7 @@ def test_story_quality_on_held_out_ecbplus_topics() -> None:
     assert f1 >= HELD_OUT_F1_FLOOR - 0.005, (precision, recall, f1)
 
 
-NEWS_F1_FLOOR = 0.686  # measured at THRESHOLD 0.16 with titles counted, accents folded (text only: 0.613), 119 labelled
+NEWS_F1_FLOOR = 0.704  # measured at THRESHOLD 0.16 with titles counted, accents folded (text only: 0.612), 119 labelled
 
 
 def test_story_quality_on_real_news_feed_summaries() -> None:
