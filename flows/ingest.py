@@ -155,6 +155,12 @@ def prepare_warehouse(target: wdb.Warehouse) -> store.LoadResult:
                                      lambda conn: store.recorrect_stored(conn, enrich.ENTITY_SCHEME)) or (0, 0)
     if relabelled:
         logger.info("entities corrected in %d of %d stored articles (scheme %d)", relabelled, read, enrich.ENTITY_SCHEME)
+    # stored keywords counted in lower case that their text spells otherwise: spell them once
+    read, respelt = rebuild_stale(target, "keywords", enrich.KEYWORD_SCHEME, "stored keywords will be spelt again",
+                                  lambda conn: store.respell_keywords(conn, enrich.KEYWORD_SCHEME)) or (0, 0)
+    if respelt:
+        logger.info("keywords spelt as their text writes them in %d of %d stored articles (scheme %d)",
+                    respelt, read, enrich.KEYWORD_SCHEME)
     drained = store.LoadResult(inserted=0, already_stored=0, rejections=0, recleaned=cleaned)
     for path in spool.pending(target):
         batch = spool.read_batch(path)

@@ -279,6 +279,31 @@ def test_the_titles_words_weigh_in_the_keywords_and_a_word_that_is_a_name_is_spe
     assert enrich.title_terms(None, "en") == Counter() and enrich.title_terms("  ", "en") == Counter()
 
 
+def test_keywords_are_spelt_as_the_text_writes_them_in_its_sentences() -> None:
+    """A keyword counted in lower case takes the text's own spelling where the text's sentences
+    show it: a capital inside a word at once ("MySQL"), an opening capital seen twice on its own;
+    not a sentence's or a bullet's first word, a Title Case heading, or a name's part."""
+    text = ("Mysql is fine. We moved from mysql to MySQL, and MySQL runs well. Our setup uses InnoDB now.\n"
+            "Why Talks With Trump Still Matter\n"
+            "Trump spoke first. The talks went well, said Trump, and the talks ended.\n"
+            "- Talks resume on Monday. Lawyers for Trump declined to comment.\n"
+            "The Sales Manager met the Sales Manager; sales rose.")
+    keywords = ["mysql", "innodb", "trump", "talks", "sales", "manager", "Geneva"]
+    assert enrich.spelt_as_written(keywords, text) == ["MySQL", "InnoDB", "Trump", "talks", "sales", "manager", "Geneva"]
+    # one sighting of an opening capital is not enough: it may be a name's ("Domino's Pizza")
+    assert enrich.spelt_as_written(["pizza"], "They ordered from Pizza at noon.\nIt was late.") == ["pizza"]
+    # German nouns take their capital; scripts without case stay; a spelling a name already has is kept once
+    assert enrich.spelt_as_written(["regierung"], "Die neue Regierung hat die Regierung umgebaut.") == ["Regierung"]
+    assert enrich.spelt_as_written(["感染"], "人の感染を確認したと発表した") == ["感染"]
+    assert enrich.spelt_as_written(["MySQL", "mysql"], "We use MySQL daily.") == ["MySQL"]
+    assert enrich.spelt_as_written(["mysql"], "") == ["mysql"]
+    # the title is read as the text's first line: in sentence case it spells, in Title Case it does not
+    assert enrich.with_title("It went well.", "Rubio lends hand to Orban as OpenAI grows") == (
+        "Rubio lends hand to Orban as OpenAI grows\nIt went well.")
+    assert enrich.spelt_as_written(["openai"], enrich.with_title("It went well.", "Rubio lends hand as OpenAI grows")) == ["OpenAI"]
+    assert enrich.spelt_as_written(["openai"], enrich.with_title("It went well.", "How Openai Grows Its Reach")) == ["openai"]
+
+
 def test_keywords_find_more_of_the_publishers_tags_with_the_title_than_without() -> None:
     """The real feeds' items carry their publishers' tags: the keywords of the articles (feed
     text, as a run stores them without pages; words only, no NER here) name more of the tags the

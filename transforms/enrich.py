@@ -44,6 +44,9 @@ KEYWORD_TITLE_WEIGHT = 3
 PRIOR_DOCUMENTS = 50
 PRIOR_WORDS = 300  # an article's length in words, for the chance that it uses a word
 PRIOR_MIN_FREQUENCY = 1e-5  # rarer words get no prior (at 1e-5 it adds 0.15 documents)
+KEYWORD_SCHEME = 1  # bump when stored keywords must be spelt again (`spelt_as_written`)
+# (1: a word the text writes with capitals is spelt so: "MySQL", "Trump", "Regierung", not "mysql")
+HEADING_CAPITALS = 0.6  # a line whose longer words mostly open with a capital is a heading (Title Case)
 TERM_SCHEME = 3  # bump when content_terms changes: stored document frequencies are recounted
 # (2: links, addresses and negated contractions no longer count; "don't" had counted as "don" and
 # "won't" as "won", words that are also names and verbs. A recount of 1M articles: about 2 minutes;
@@ -359,7 +362,7 @@ def finish(analyses: list[Analysis], texts: list[str], published: list[datetime 
             keywords=_keywords(analysis.terms, entities, found, analysis.language, documents,
                                {t: history.term_df.get(t, 0) + batch_df[t] for t in analysis.terms.keys() | in_title.keys()},
                                {e.name: sum(history.labels.get(e.name, {}).values()) + name_df[e.name] for e in entities},
-                               in_title),
+                               in_title, with_title(text, title)),
             word_count=analysis.word_count,
             terms=frozenset(analysis.terms),
         ))
@@ -373,20 +376,82 @@ def stored_keywords(text: str, language: str | None, entities: list[Entity], fou
     terms, in_title = content_terms(text, language), title_terms(title, language)
     return _keywords(terms, entities, found, language, history.documents,
                      {t: history.term_df.get(t, 0) for t in terms.keys() | in_title.keys()},
-                     {e.name: sum(history.labels.get(e.name, {}).values()) for e in entities}, in_title)
+                     {e.name: sum(history.labels.get(e.name, {}).values()) for e in entities}, in_title,
+                     with_title(text, title))
 
 
 def _keywords(terms: Counter[str], entities: list[Entity], found: list[_Found], language: str | None,
               documents: int, term_df: dict[str, int], name_df: dict[str, int],
-              in_title: Counter[str] | None = None) -> list[str]:
+              in_title: Counter[str] | None = None, text: str = "") -> list[str]:
     """`rank_keywords` with IDF from document frequencies (`term_df`, `name_df`: articles holding
-    each term and name, out of `documents`) and the language's word prior."""
+    each term and name, out of `documents`) and the language's word prior, spelt as `text` writes
+    them (`spelt_as_written`)."""
     prior = word_prior(language)
     idf_terms = {t: _idf(documents, term_df[t], prior.get(t, 0.0)) for t in term_df}
     idf_names = {e.name: _idf(documents, name_df[e.name], prior.get(e.name.lower(), 0.0)) for e in entities}
     # "U.S." and "US" are one keyword: names resolving to one place share a key.
     same = {e.name: f"geonames:{m.place.geonameid}" for m in found for e in entities if e.name in m.aliases}
-    return rank_keywords(terms, entities, idf_terms, idf_names, same=same, in_title=in_title)
+    return spelt_as_written(rank_keywords(terms, entities, idf_terms, idf_names, same=same, in_title=in_title), text)
+
+
+def spelt_as_written(keywords: list[str], text: str) -> list[str]:
+    """Keywords counted as lower-case words, spelt as the text writes them in running prose:
+    "mysql" -> "MySQL", "trump" -> "Trump", German "regierung" -> "Regierung"; "talks" stays. A
+    spelling counts where the word stands inside a sentence (not after a full stop, a colon, a quote
+    mark or a bullet, where any word takes a capital), outside a heading (a line of Title Case) and,
+    for a capital that only opens the word, with no capitalised word beside it (a name's part:
+    "Sales Manager"); it is taken when it is most of those, seen twice (once, for a capital inside
+    the word: "MySQL"). Names
+    keep the spelling the model found them in, and words of scripts without case are left as they are."""
+    plain = {k for k in keywords if k.islower() and " " not in k}
+    if not plain or not text:
+        return keywords
+    forms: dict[str, Counter[str]] = defaultdict(Counter)
+    headings: dict[int, bool] = {}  # line start -> whether that line is a heading
+    for m in TERM.finditer(text):  # the words content_terms counted, in their case
+        word = m.group().lower()
+        if word not in plain:
+            continue
+        line = text.rfind("\n", 0, m.start()) + 1
+        before = text[line:m.start()].rstrip()
+        if not before or before[-1] in _SENTENCE_OPENERS:
+            continue
+        if line not in headings:
+            stop = text.find("\n", m.end())
+            headings[line] = _is_heading(text[line:] if stop < 0 else text[line:stop])
+        if headings[line]:
+            continue
+        form = m.group()
+        if form[0].isupper() and form[1:] == form[1:].lower():
+            # an opening capital beside another capitalised word is a name's ("Sales Manager",
+            # "World War", "President Trump"): it says nothing of this word's own spelling
+            after = text[m.end():m.end() + 40].lstrip(" ")
+            if before.split()[-1][:1].isupper() or after[:1].isupper():
+                continue
+        forms[word][form] += 1
+    spelt = {}
+    for word, counts in forms.items():
+        form, count = counts.most_common(1)[0]
+        # a capital inside ("MySQL", "GDP") says so at once; an opening one needs a second sighting
+        if form != word and 2 * count > sum(counts.values()) and (count > 1 or form[1:] != form[1:].lower()):
+            spelt[word] = form
+    respelt = [spelt.get(k, k) for k in keywords]
+    return [k for i, k in enumerate(respelt) if k not in respelt[:i]]  # "mysql" may meet a name "MySQL"
+
+
+def with_title(text: str, title: str | None) -> str:
+    """The title as the text's first line, for `spelt_as_written` (a headline in sentence case
+    spells its names; one in Title Case is read as a heading)."""
+    return f"{title}\n{text}" if title and title.strip() else text
+
+
+_SENTENCE_OPENERS = frozenset(".!?:;\"“”‘’'([{-–—•*#>|")
+
+
+def _is_heading(line: str) -> bool:
+    """A line in Title Case (or capitals), where capitals say nothing about a word's spelling."""
+    longer = [w for w in _ONE_WORD.findall(line) if len(w) > 3]
+    return not longer or sum(w[0].isupper() for w in longer) >= HEADING_CAPITALS * len(longer)
 
 
 def enrich_texts(texts: list[str], published: list[datetime | None] | None = None, *,

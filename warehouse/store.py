@@ -851,6 +851,44 @@ def recorrect_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int =
     return len(ids), changed
 
 
+def respell_keywords(conn: duckdb.DuckDBPyConnection, version: int, chunk: int = 2000) -> tuple[int, int]:
+    """Spell the stored articles' lower-case keywords as their text writes them
+    (`enrich.spelt_as_written`, scheme `version`), as a new article's are: "mysql" -> "MySQL". The
+    ranking stays. One transaction a chunk, a changed row stamped revised_at; the pass gives the
+    same result twice, so one cut short starts over at the next run (the scheme is recorded last).
+    Returns (articles with a lower-case keyword, articles changed)."""
+    def pass_over(part: list[str]) -> int:
+        with transaction(conn):
+            rows = conn.execute(f"SELECT article_id, text, title, keywords FROM articles WHERE article_id IN {_literals(part)}").fetchall()
+            spelt = {aid: new for aid, text, title, old in rows
+                     if (new := enrich.spelt_as_written(old, enrich.with_title(text, title))) != old}
+            if spelt:
+                conn.register("spelt", pa.table({"article_id": pa.array(list(spelt), pa.string()),
+                                                 "keywords": pa.array(list(spelt.values()), pa.list_(pa.string()))}))
+                try:
+                    conn.execute("""UPDATE articles SET keywords = s.keywords, revised_at = current_timestamp
+                                    FROM spelt s WHERE articles.article_id = s.article_id""")
+                finally:
+                    conn.unregister("spelt")
+            _serialise_with_loads(conn)
+            return len(spelt)
+
+    def record() -> None:
+        with transaction(conn):
+            _index_built(conn, "keywords", version)
+
+    # a keyword in lower case that has an upper case ("mysql"; not a name, not 感染)
+    ids = [r[0] for r in conn.execute("""
+        SELECT article_id FROM articles
+        WHERE len(list_filter(keywords, lambda k: k = lower(k) AND k <> upper(k) AND NOT contains(k, ' '))) > 0
+        ORDER BY 1""").fetchall()]
+    changed = 0
+    for start in range(0, len(ids), chunk):
+        changed += retry_conflicts(lambda: pass_over(ids[start : start + chunk]))
+    retry_conflicts(record)
+    return len(ids), changed
+
+
 def _rebuild_index(conn: duckdb.DuckDBPyConnection, index: str, version: int, refill) -> int:
     """Empty and refill `index` from the stored articles (`refill()`, which returns how many it
     read) and record the scheme in index_state, in one transaction."""
