@@ -401,8 +401,8 @@ def spelt_as_written(keywords: list[str], text: str) -> list[str]:
     mark or a bullet, where any word takes a capital), outside a heading (a line of Title Case) and,
     for a capital that only opens the word, with no capitalised word beside it (a name's part:
     "Sales Manager"); it is taken when it is most of those, seen twice (once, for a capital inside
-    the word: "MySQL"). Names
-    keep the spelling the model found them in, and words of scripts without case are left as they are."""
+    the word: "MySQL"). Names keep the spelling the model found them in, and words of scripts
+    without case are left as they are."""
     plain = {k for k in keywords if k.islower() and " " not in k}
     if not plain or not text:
         return keywords
