@@ -723,14 +723,7 @@ def _rerank_keywords(conn: duckdb.DuckDBPyConnection, ids: list[str], chunk: int
                                      {e.name for es in entities.values() for e in es}, organisations=False)
         ranked = {aid: keywords for aid, text, language, published, old, title in rows if (keywords := revise.keywords_again(
             revise.StoredArticle(aid, text, language, published, entities.get(aid, []), title), history)) != list(old or [])}
-        if ranked:
-            conn.register("reranked", pa.table({"article_id": pa.array(list(ranked), pa.string()),
-                                                "keywords": pa.array(list(ranked.values()), pa.list_(pa.string()))}))
-            try:
-                conn.execute("""UPDATE articles SET keywords = r.keywords, revised_at = current_timestamp
-                                FROM reranked r WHERE articles.article_id = r.article_id""")
-            finally:
-                conn.unregister("reranked")
+        _set_keywords(conn, ranked)
         changed += len(ranked)
     return changed
 
@@ -834,21 +827,13 @@ def recorrect_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int =
             _serialise_with_loads(conn)
             return len(changed)
 
-    def record() -> None:
-        with transaction(conn):
-            _index_built(conn, "entities", version)
-
     # the articles with a mention the rules judge, found in one scan of the entities
     ids = [r[0] for r in conn.execute("""
         SELECT DISTINCT article_id FROM entities
         WHERE label IN ('GPE', 'LOC') OR label = 'PERSON' AND NOT contains(name, ' ') OR regexp_matches(name, ?)
               OR regexp_matches(name, ?) OR label = 'LAW' AND regexp_matches(name, ?)
         ORDER BY 1""", [CAMEL_CASE, ADDRESS, enrich.CHAPTER_HEADING]).fetchall()]
-    changed = 0
-    for start in range(0, len(ids), chunk):
-        changed += retry_conflicts(lambda: pass_over(ids[start : start + chunk]))
-    retry_conflicts(record)
-    return len(ids), changed
+    return len(ids), _in_chunks(conn, "entities", version, ids, pass_over, chunk)
 
 
 def respell_keywords(conn: duckdb.DuckDBPyConnection, version: int, chunk: int = 2000) -> tuple[int, int]:
@@ -862,31 +847,47 @@ def respell_keywords(conn: duckdb.DuckDBPyConnection, version: int, chunk: int =
             rows = conn.execute(f"SELECT article_id, text, title, keywords FROM articles WHERE article_id IN {_literals(part)}").fetchall()
             spelt = {aid: new for aid, text, title, old in rows
                      if (new := enrich.spelt_as_written(old, enrich.with_title(text, title))) != old}
-            if spelt:
-                conn.register("spelt", pa.table({"article_id": pa.array(list(spelt), pa.string()),
-                                                 "keywords": pa.array(list(spelt.values()), pa.list_(pa.string()))}))
-                try:
-                    conn.execute("""UPDATE articles SET keywords = s.keywords, revised_at = current_timestamp
-                                    FROM spelt s WHERE articles.article_id = s.article_id""")
-                finally:
-                    conn.unregister("spelt")
+            _set_keywords(conn, spelt)
             _serialise_with_loads(conn)
             return len(spelt)
-
-    def record() -> None:
-        with transaction(conn):
-            _index_built(conn, "keywords", version)
 
     # a keyword in lower case that has an upper case ("mysql"; not a name, not 感染)
     ids = [r[0] for r in conn.execute("""
         SELECT article_id FROM articles
         WHERE len(list_filter(keywords, lambda k: k = lower(k) AND k <> upper(k) AND NOT contains(k, ' '))) > 0
         ORDER BY 1""").fetchall()]
+    return len(ids), _in_chunks(conn, "keywords", version, ids, pass_over, chunk)
+
+
+def _in_chunks(conn: duckdb.DuckDBPyConnection, index: str, version: int, ids: list[str],
+               pass_over: Callable[[list[str]], int], chunk: int) -> int:
+    """`pass_over(part)` (one transaction, retried on a conflict) over `ids` a chunk at a time, then
+    `version` recorded for `index`: a pass cut short starts over at the next run. Returns the sum of
+    what the parts returned."""
     changed = 0
     for start in range(0, len(ids), chunk):
-        changed += retry_conflicts(lambda: pass_over(ids[start : start + chunk]))
+        part = ids[start : start + chunk]
+        changed += retry_conflicts(lambda: pass_over(part))
+
+    def record() -> None:
+        with transaction(conn):
+            _index_built(conn, index, version)
+
     retry_conflicts(record)
-    return len(ids), changed
+    return changed
+
+
+def _set_keywords(conn: duckdb.DuckDBPyConnection, keywords: dict[str, list[str]]) -> None:
+    """Store these articles' new keywords (article_id -> keywords), stamping revised_at."""
+    if not keywords:
+        return
+    conn.register("new_keywords", pa.table({"article_id": pa.array(list(keywords), pa.string()),
+                                            "keywords": pa.array(list(keywords.values()), pa.list_(pa.string()))}))
+    try:
+        conn.execute("""UPDATE articles SET keywords = k.keywords, revised_at = current_timestamp
+                        FROM new_keywords k WHERE articles.article_id = k.article_id""")
+    finally:
+        conn.unregister("new_keywords")
 
 
 def _rebuild_index(conn: duckdb.DuckDBPyConnection, index: str, version: int, refill) -> int:
