@@ -297,6 +297,13 @@ def test_keywords_are_spelt_as_the_text_writes_them_in_its_sentences() -> None:
     assert enrich.spelt_as_written(["感染"], "人の感染を確認したと発表した") == ["感染"]
     assert enrich.spelt_as_written(["MySQL", "mysql"], "We use MySQL daily.") == ["MySQL"]
     assert enrich.spelt_as_written(["mysql"], "") == ["mysql"]
+    # where the text cannot tell, the warehouse's one-word names can; where it can, it wins
+    names = enrich.name_spellings({"Trump": {"PERSON": 40}, "trump": {"PERSON": 1}, "Zelensky": {"PERSON": 2},
+                                   "MySQL": {"PRODUCT": 3, "ORG": 1}, "Mysql": {"ORG": 3}, "Capitol Police": {"ORG": 9},
+                                   "Data": {"ORG": 4}}, {"trump": 45, "mysql": 6, "data": 300})
+    assert names == {"trump": "Trump", "mysql": "MySQL"}  # 3+ articles, half the word's, one word, the most used spelling
+    assert enrich.spelt_as_written(["trump", "zelensky"], "President Trump met Zelensky.", names) == ["Trump", "zelensky"]
+    assert enrich.spelt_as_written(["trump"], "She played a trump card, then a trump again.", names) == ["trump"]
     # the title is read as the text's first line: in sentence case it spells, in Title Case it does not
     assert enrich.with_title("It went well.", "Rubio lends hand to Orban as OpenAI grows") == (
         "Rubio lends hand to Orban as OpenAI grows\nIt went well.")

@@ -692,17 +692,18 @@ def test_stored_keywords_are_spelt_as_their_text_writes_them_once(db) -> None:
 
     text = "We moved to MySQL, and MySQL runs well.\nThe talks with Trump went on; aides to Trump agreed."
     batch = [article(1, text=text, title="Our database", keywords=["mysql", "talks", "trump", "Geneva"]),
-             article(2, text="The talks ended.", keywords=["talks"]),
+             article(2, text="The talks ended.", keywords=["talks", "pentagon"]),  # a name of 3 stored articles
              article(3, text="人の感染を確認", keywords=["感染"])]
     with wdb.connect(wdb.Warehouse(str(db))) as conn:
         wdb.migrate(conn)
         store.load_batch(conn, batch, [], [], now=NOW)
         assert store.index_version(conn, "keywords") is None
-        assert store.respell_keywords(conn, enrich.KEYWORD_SCHEME) == (2, 1)  # id3's word has no case
+        assert store.respell_keywords(conn, enrich.KEYWORD_SCHEME) == (2, 2)  # id3's word has no case
         assert store.index_version(conn, "keywords") == enrich.KEYWORD_SCHEME
         assert store.respell_keywords(conn, enrich.KEYWORD_SCHEME) == (2, 0)
     rows = run_query(str(db), "SELECT article_id, keywords, revised_at IS NOT NULL FROM articles ORDER BY 1")[1]
-    assert rows == [("id1", ["MySQL", "talks", "Trump", "Geneva"], True), ("id2", ["talks"], False), ("id3", ["感染"], False)]
+    assert rows == [("id1", ["MySQL", "talks", "Trump", "Geneva"], True), ("id2", ["talks", "Pentagon"], True),
+                    ("id3", ["感染"], False)]
 
 
 def test_a_tag_new_to_the_warehouse_relabels_the_stored_people_it_spells(db) -> None:

@@ -344,6 +344,7 @@ def finish(analyses: list[Analysis], texts: list[str], published: list[datetime 
     organisations = history.organisations | {n for n, counts in labels.items() if _majority(counts) == "ORG"}
     documents = history.documents + len(analyses)
     batch_df = Counter(t for a in analyses for t in a.terms)
+    spellings = name_spellings(labels, {t: history.term_df.get(t, 0) + batch_df[t] for t in batch_df})
     name_df = Counter(e.name for a in analyses for e in {x.name: x for x in a.entities}.values())
     results = []
     for analysis, text, when, title in zip(analyses, texts, published, titles):
@@ -362,7 +363,7 @@ def finish(analyses: list[Analysis], texts: list[str], published: list[datetime 
             keywords=_keywords(analysis.terms, entities, found, analysis.language, documents,
                                {t: history.term_df.get(t, 0) + batch_df[t] for t in analysis.terms.keys() | in_title.keys()},
                                {e.name: sum(history.labels.get(e.name, {}).values()) + name_df[e.name] for e in entities},
-                               in_title, with_title(text, title)),
+                               in_title, with_title(text, title), spellings),
             word_count=analysis.word_count,
             terms=frozenset(analysis.terms),
         ))
@@ -377,34 +378,36 @@ def stored_keywords(text: str, language: str | None, entities: list[Entity], fou
     return _keywords(terms, entities, found, language, history.documents,
                      {t: history.term_df.get(t, 0) for t in terms.keys() | in_title.keys()},
                      {e.name: sum(history.labels.get(e.name, {}).values()) for e in entities}, in_title,
-                     with_title(text, title))
+                     with_title(text, title), name_spellings(history.labels, history.term_df))
 
 
 def _keywords(terms: Counter[str], entities: list[Entity], found: list[_Found], language: str | None,
               documents: int, term_df: dict[str, int], name_df: dict[str, int],
-              in_title: Counter[str] | None = None, text: str = "") -> list[str]:
+              in_title: Counter[str] | None = None, text: str = "", spellings: dict[str, str] | None = None) -> list[str]:
     """`rank_keywords` with IDF from document frequencies (`term_df`, `name_df`: articles holding
     each term and name, out of `documents`) and the language's word prior, spelt as `text` writes
-    them (`spelt_as_written`)."""
+    them, or as the warehouse's names are (`spelt_as_written`)."""
     prior = word_prior(language)
     idf_terms = {t: _idf(documents, term_df[t], prior.get(t, 0.0)) for t in term_df}
     idf_names = {e.name: _idf(documents, name_df[e.name], prior.get(e.name.lower(), 0.0)) for e in entities}
     # "U.S." and "US" are one keyword: names resolving to one place share a key.
     same = {e.name: f"geonames:{m.place.geonameid}" for m in found for e in entities if e.name in m.aliases}
-    return spelt_as_written(rank_keywords(terms, entities, idf_terms, idf_names, same=same, in_title=in_title), text)
+    return spelt_as_written(rank_keywords(terms, entities, idf_terms, idf_names, same=same, in_title=in_title), text, spellings)
 
 
-def spelt_as_written(keywords: list[str], text: str) -> list[str]:
+def spelt_as_written(keywords: list[str], text: str, spellings: dict[str, str] | None = None) -> list[str]:
     """Keywords counted as lower-case words, spelt as the text writes them in running prose:
     "mysql" -> "MySQL", "trump" -> "Trump", German "regierung" -> "Regierung"; "talks" stays. A
     spelling counts where the word stands inside a sentence (not after a full stop, a colon, a quote
     mark or a bullet, where any word takes a capital), outside a heading (a line of Title Case) and,
     for a capital that only opens the word, with no capitalised word beside it (a name's part:
     "Sales Manager"); it is taken when it is most of those, seen twice (once, for a capital inside
-    the word: "MySQL"). Names keep the spelling the model found them in, and words of scripts
-    without case are left as they are."""
+    the word: "MySQL"). A word the text shows nowhere it could tell (only opening a sentence, in a
+    Title Case headline, beside another name: "President Trump") takes the spelling of the one-word
+    name it is among `spellings` (lower case -> name, `name_spellings`). Names keep the spelling the
+    model found them in, and words of scripts without case are left as they are."""
     plain = {k for k in keywords if k.islower() and " " not in k}
-    if not plain or not text:
+    if not plain:
         return keywords
     forms: dict[str, Counter[str]] = defaultdict(Counter)
     headings: dict[int, bool] = {}  # line start -> whether that line is a heading
@@ -429,7 +432,7 @@ def spelt_as_written(keywords: list[str], text: str) -> list[str]:
             if before.split()[-1][:1].isupper() or after[:1].isupper():
                 continue
         forms[word][form] += 1
-    spelt = {}
+    spelt = {word: spellings[word] for word in plain if word not in forms and word in (spellings or {})}
     for word, counts in forms.items():
         form, count = counts.most_common(1)[0]
         # a capital inside ("MySQL", "GDP") says so at once; an opening one needs a second sighting
@@ -437,6 +440,20 @@ def spelt_as_written(keywords: list[str], text: str) -> list[str]:
             spelt[word] = form
     respelt = [spelt.get(k, k) for k in keywords]
     return [k for i, k in enumerate(respelt) if k not in respelt[:i]]  # "mysql" may meet a name "MySQL"
+
+
+def name_spellings(labels: dict[str, dict[str, int]], term_df: dict[str, int]) -> dict[str, str]:
+    """lower case -> the one-word name the warehouse writes it as, in the most articles, among the
+    names seen in at least LEARNED_MIN_ARTICLES articles (`labels`: name -> label -> articles) and
+    in at least half the articles holding the word (`term_df`): "Trump", "Nigeria", "PostgreSQL";
+    not "Data" or "Image", names in a few of the many articles that use the word."""
+    best: dict[str, tuple[int, str]] = {}
+    for name, counts in labels.items():
+        total = sum(counts.values())
+        if total >= LEARNED_MIN_ARTICLES and " " not in name and not name.islower() and name.lower() != name.upper():
+            key = name.lower()
+            best[key] = max(best.get(key, (0, "")), (total, name))
+    return {key: name for key, (total, name) in best.items() if 2 * total >= term_df.get(key, 0)}
 
 
 def with_title(text: str, title: str | None) -> str:

@@ -837,20 +837,27 @@ def recorrect_stored(conn: duckdb.DuckDBPyConnection, version: int, chunk: int =
 
 
 def respell_keywords(conn: duckdb.DuckDBPyConnection, version: int, chunk: int = 2000) -> tuple[int, int]:
-    """Spell the stored articles' lower-case keywords as their text writes them
-    (`enrich.spelt_as_written`, scheme `version`), as a new article's are: "mysql" -> "MySQL". The
-    ranking stays. One transaction a chunk, a changed row stamped revised_at; the pass gives the
+    """Spell the stored articles' lower-case keywords as their text writes them, or as the
+    warehouse's one-word names are (`enrich.spelt_as_written`, scheme `version`), as a new
+    article's are: "mysql" -> "MySQL". The ranking stays. One transaction a chunk, a changed row stamped revised_at; the pass gives the
     same result twice, so one cut short starts over at the next run (the scheme is recorded last).
     Returns (articles with a lower-case keyword, articles changed)."""
     def pass_over(part: list[str]) -> int:
         with transaction(conn):
             rows = conn.execute(f"SELECT article_id, text, title, keywords FROM articles WHERE article_id IN {_literals(part)}").fetchall()
             spelt = {aid: new for aid, text, title, old in rows
-                     if (new := enrich.spelt_as_written(old, enrich.with_title(text, title))) != old}
+                     if (new := enrich.spelt_as_written(old, enrich.with_title(text, title), spellings)) != old}
             _set_keywords(conn, spelt)
             _serialise_with_loads(conn)
             return len(spelt)
 
+    names: dict[str, dict[str, int]] = {}
+    for name, label, articles in conn.execute(
+            "SELECT name, label, articles FROM entity_names WHERE NOT contains(name, ' ') AND articles > 0").fetchall():
+        names.setdefault(name, {})[label] = articles
+    words = conn.execute("SELECT term, articles FROM term_df WHERE term IN (SELECT lower(name) FROM entity_names"
+                         " WHERE NOT contains(name, ' '))").fetchall()
+    spellings = enrich.name_spellings(names, dict(words))
     # a keyword in lower case that has an upper case ("mysql"; not a name, not 感染)
     ids = [r[0] for r in conn.execute("""
         SELECT article_id FROM articles
