@@ -411,12 +411,15 @@ def spelt_as_written(keywords: list[str], text: str, spellings: dict[str, str] |
         return keywords
     forms: dict[str, Counter[str]] = defaultdict(Counter)
     headings: dict[int, bool] = {}  # line start -> whether that line is a heading
+    line = searched = 0  # the current line's start; text before `searched` holds no newer line
     for m in TERM.finditer(text):  # the words content_terms counted, in their case
         word = m.group().lower()
         if word not in plain:
             continue
-        line = text.rfind("\n", 0, m.start()) + 1
-        before = text[line:m.start()].rstrip()
+        line = max(line, text.rfind("\n", searched, m.start()) + 1)  # each stretch searched once
+        searched = m.start()
+        # what stands before the word on its line (a bounded look back: a page may be one long line)
+        before = text[max(line, m.start() - _LOOK_BACK):m.start()].rstrip()
         if not before or before[-1] in _SENTENCE_OPENERS:
             continue
         if line not in headings:
@@ -462,6 +465,7 @@ def with_title(text: str, title: str | None) -> str:
     return f"{title}\n{text}" if title and title.strip() else text
 
 
+_LOOK_BACK = 80  # characters before a word that `spelt_as_written` reads for what opens it
 _SENTENCE_OPENERS = frozenset(".!?:;\"“”‘’'([{-–—•*#>|")
 
 
