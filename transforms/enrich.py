@@ -428,7 +428,7 @@ def spelt_as_written(keywords: list[str], text: str, spellings: dict[str, str] |
         if headings[line]:
             continue
         form = m.group()
-        if form[0].isupper() and form[1:] == form[1:].lower():
+        if form[0].isupper() and not _capital_inside(form):
             # an opening capital beside another capitalised word is a name's ("Sales Manager",
             # "World War", "President Trump"): it says nothing of this word's own spelling
             after = text[m.end():m.end() + 40].lstrip(" ")
@@ -439,10 +439,15 @@ def spelt_as_written(keywords: list[str], text: str, spellings: dict[str, str] |
     for word, counts in forms.items():
         form, count = counts.most_common(1)[0]
         # a capital inside ("MySQL", "GDP") says so at once; an opening one needs a second sighting
-        if form != word and 2 * count > sum(counts.values()) and (count > 1 or form[1:] != form[1:].lower()):
+        if form != word and 2 * count > sum(counts.values()) and (count > 1 or _capital_inside(form)):
             spelt[word] = form
     respelt = [spelt.get(k, k) for k in keywords]
     return [k for i, k in enumerate(respelt) if k not in respelt[:i]]  # "mysql" may meet a name "MySQL"
+
+
+def _capital_inside(word: str) -> bool:
+    """A capital after the word's first letter ("MySQL", "GDP", "iOS")."""
+    return word[1:] != word[1:].lower()
 
 
 def name_spellings(labels: dict[str, dict[str, int]], term_df: dict[str, int]) -> dict[str, str]:

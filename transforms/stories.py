@@ -28,7 +28,7 @@ import regex
 from scipy import sparse
 
 from transforms.clean import unspaced_terms
-from transforms.enrich import TERM, stop_words
+from transforms.enrich import TERM, stop_words, with_title
 
 WINDOW = timedelta(days=3)
 MAX_WINDOW = timedelta(days=30)  # the longest window a feed list may set
@@ -94,8 +94,7 @@ def story_terms(text: str, language: str | None = None, title: str | None = None
     (shared/data/extraction), unrelated German pages had a median cosine of .060 with English stop
     words only, and 84 of 19,701 pairs reached the story threshold; with German's, .011 and 4."""
     stops = _stops(language or "en")
-    if title and title.strip():
-        text = f"{title}\n{text}"
+    text = with_title(text, title)
     # NFKC and casefolded, as dedup.normalize_text, but vowel signs and other marks of non-Latin
     # scripts stay in their words
     text, words, pairs = unspaced_terms(_fold_accents(unicodedata.normalize("NFKC", text).casefold()))
