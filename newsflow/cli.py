@@ -309,7 +309,7 @@ def sql(query: str = typer.Argument(..., help="SQL to run (read-only)"), db: Opt
         for row in rows:
             table.add_row(*["" if v is None else str(v) for v in row])
         Console().print(table)
-        Console(stderr=True).print(f"{len(rows)} rows", style="dim")
+        Console(stderr=True).print(f"{len(rows)} row{'' if len(rows) == 1 else 's'}", style="dim")
 
 
 @app.command()

@@ -7,6 +7,7 @@ import pytest
 from werkzeug import Response
 
 from tests.conftest import SEEDS, newsflow
+from warehouse import db as wdb
 from warehouse.query import run_query
 
 SEED_NOISE = ["No Script", "Please Wait", "Al-Ahed Telegram", "folder_open", "access_time", "Add to favorites",
@@ -185,6 +186,10 @@ def test_cli_contract(tmp_path, db) -> None:
     assert (tmp_path / "notes.txt").read_text().startswith("not a database")
     no_db = newsflow("sql", "SELECT 1", "--db", str(db))
     assert no_db.returncode == 2 and "no warehouse" in no_db.stderr
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+    one = newsflow("sql", "SELECT 42 AS answer", "--db", str(db))
+    assert one.returncode == 0 and "answer" in one.stdout and "42" in one.stdout and one.stderr.strip() == "1 row"
 
     extracted = newsflow("extract", *map(str, sorted(SEEDS.glob("00[24]_*.txt"))), "--jsonl")
     assert extracted.returncode == 0, extracted.stderr
