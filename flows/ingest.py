@@ -392,11 +392,9 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
         placed.extend(i for i in run if articles[i].duplicate_of is None)
 
     assign(runs[0], stories.Members.of([]), vectors)
-    later = runs[1:]  # one at a time: one run's members are held at once
-    if later and (locked or read_or(target, "story members", lambda conn: [
-            assign(run, store.story_members(conn, *reach(run))) for run in later], None) is None):
-        for run in later:
-            assign(run, stories.Members.of([]))
+    for run in runs[1:]:  # one at a time: one run's members are held at once
+        stored = None if locked else read_or(target, "story members", lambda conn: store.story_members(conn, *reach(run)), None)
+        assign(run, stored if stored is not None else stories.Members.of([]))
     for article in articles:
         article.story_id = assigned[article.article_id]
     return articles

@@ -272,6 +272,36 @@ def test_story_members_read_stored_term_counts_or_count_them_from_text(db) -> No
         assert all(d.entity_names == {"Pentagon"} for d in members.docs)
 
 
+def test_story_members_hold_more_term_text_than_the_readers_memory_cap(db) -> None:
+    """A dense warehouse's window holds more members' term counts than a read connection's memory
+    cap: they stream out of DuckDB instead of being joined inside it (one joined query failed here
+    with DuckDB's out-of-memory error, and with it the run)."""
+    from transforms.stories import TERMS_SCHEME
+
+    n = 8000  # 13 MB of term strings against a 16 MB cap
+    with wdb.connect(db) as conn:
+        wdb.migrate(conn)
+        conn.execute(f"""INSERT INTO articles (article_id, url, feed_url, title, text, published_at, story_id, ingested_at,
+                                               text_source, content_hash, word_count)
+            SELECT 'a' || i, 'https://x.example/' || i, 'f', 't', 'x', TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_seconds(i),
+                   's' || (i // 2), TIMESTAMPTZ '2026-01-02 00:00:00+00', 'page', md5(i::VARCHAR), 1 FROM range({n}) t(i)""")
+        conn.execute("INSERT INTO stories SELECT story_id, min(published_at), max(published_at), count(*), 't' FROM articles GROUP BY 1")
+        conn.execute("INSERT INTO entities SELECT article_id, 'Name ' || (hash(article_id) % 100)::VARCHAR, 'ORG', 0, 4 FROM articles")
+        conn.execute("INSERT INTO entities SELECT article_id, 'Name 100', 'ORG', 9, 17 FROM articles WHERE article_id = 'a7'")
+        conn.execute(f"""INSERT INTO story_terms SELECT article_id, published_at, {TERMS_SCHEME},
+            array_to_string(list_transform(range(200), k -> 'w' || (hash(article_id, k) % 50000)::VARCHAR), ' '),
+            array_to_string(list_transform(range(200), k -> (1 + k % 3)::VARCHAR), ' ') FROM articles""")
+        expected = dict(conn.execute("SELECT article_id, terms FROM story_terms WHERE article_id IN ('a0', 'a7', 'a7999')").fetchall())
+        names = dict(conn.execute("SELECT article_id, list(name ORDER BY start_char) FROM entities WHERE article_id = 'a7' GROUP BY 1").fetchall())
+    with wdb.connect(db, read_only=True, memory_limit="16MB") as conn:
+        members = store.story_members(conn, datetime(2025, 12, 31, tzinfo=timezone.utc), datetime(2026, 1, 2, tzinfo=timezone.utc))
+    assert len(members.docs) == n
+    assert [d.article_id for d in members.docs[:3]] == ["a0", "a1", "a2"] and members.docs[-1].story_id == "s3999"
+    found = {d.article_id: (" ".join(t), c) for d, t, c in zip(members.docs, members.terms.to_pylist(), members.counts.to_pylist())}
+    assert {a: found[a][0] for a in expected} == expected and found["a7"][1][:4] == [1, 2, 3, 1]
+    assert members.docs[7].entity_names == frozenset(names["a7"]) and len(names["a7"]) == 2
+
+
 def test_cursor_reads_the_connections_catalog_from_another_thread(tmp_path) -> None:
     """A lake's connection has `USE lake`; a bare cursor would read the default catalog instead.
     Here a second file attached and chosen with USE stands for the lake."""

@@ -151,8 +151,13 @@ def story_members(conn: duckdb.DuckDBPyConnection, start: datetime, end: datetim
                   per_story: int = 25) -> Members:
     """Original articles published in [start, end] of the stories active then, the most recent
     `per_story` of each, with their stored term counts (texts are read and tokenised only where
-    none are stored). Earlier or later members could never be within the window of the batch."""
-    table = conn.execute(
+    none are stored). Earlier or later members could never be within the window of the batch.
+    Three reads, so that DuckDB holds only ids, dates and stories at once: the members are chosen,
+    then their names and term counts are streamed out by a semi-join with them and grouped and
+    aligned in Arrow. One query joining all three held every member's terms in DuckDB's memory: at
+    the pipeline's 256 MB read limit it failed from about 130,000 members (six days of a warehouse
+    adding 20,000 articles a day), and with it the run."""
+    chosen = conn.execute(
         """
         WITH active AS (SELECT story_id FROM stories WHERE last_seen >= ? AND first_seen <= ?),
         ranked AS (
@@ -160,22 +165,26 @@ def story_members(conn: duckdb.DuckDBPyConnection, start: datetime, end: datetim
                    row_number() OVER (PARTITION BY a.story_id ORDER BY coalesce(a.published_at, a.ingested_at) DESC) AS rn
             FROM articles a JOIN active USING (story_id)
             WHERE a.duplicate_of IS NULL AND coalesce(a.published_at, a.ingested_at) BETWEEN ? AND ?
-        ),
-        chosen AS (SELECT article_id, ts, story_id FROM ranked WHERE rn <= ?),
-        names AS (SELECT article_id, list(DISTINCT name) AS names FROM entities SEMI JOIN chosen USING (article_id)
-                  GROUP BY article_id),
-        counted AS (SELECT article_id, terms, counts FROM story_terms WHERE published_at BETWEEN ? AND ? AND scheme = ?)
-        SELECT c.article_id, c.ts, c.story_id, n.names, t.terms, t.counts
-        FROM chosen c LEFT JOIN names n USING (article_id) LEFT JOIN counted t USING (article_id)
-        ORDER BY c.ts, c.article_id
+        )
+        SELECT article_id, ts, story_id FROM ranked WHERE rn <= ? ORDER BY ts, article_id
         """,
-        [start, end, start, end, per_story, start, end, TERMS_SCHEME],
+        [start, end, start, end, per_story],
     ).to_arrow_table()
+    conn.register("chosen_members", chosen.select(["article_id"]))
+    try:
+        names = conn.execute("SELECT article_id, name FROM entities SEMI JOIN chosen_members USING (article_id)").to_arrow_table()
+        counted = conn.execute("SELECT article_id, terms, counts FROM story_terms SEMI JOIN chosen_members USING (article_id)"
+                               " WHERE published_at BETWEEN ? AND ? AND scheme = ?", [start, end, TERMS_SCHEME]).to_arrow_table()
+    finally:
+        conn.unregister("chosen_members")
+    grouped = names.group_by("article_id").aggregate([("name", "distinct")])
+    at = pc.index_in(chosen["article_id"], value_set=grouped["article_id"])
+    named = grouped["name_distinct"].take(at).to_pylist()  # null where a member names no entity
+    table = counted.take(pc.index_in(chosen["article_id"], value_set=counted["article_id"]))  # chosen's order, null rows where none
     # dates through integers: pyarrow's own conversion of zoned timestamps is ~7x slower
-    dates = [_EPOCH + timedelta(microseconds=us) for us in pc.cast(table["ts"], pa.int64()).to_numpy(zero_copy_only=False).tolist()]
+    dates = [_EPOCH + timedelta(microseconds=us) for us in pc.cast(chosen["ts"], pa.int64()).to_numpy(zero_copy_only=False).tolist()]
     docs = [StoryDoc(article_id=aid, text="", published_at=ts, story_id=story, entity_names=frozenset(names or ()))
-            for aid, ts, story, names in zip(table["article_id"].to_pylist(), dates, table["story_id"].to_pylist(),
-                                             table["names"].to_pylist())]
+            for aid, ts, story, names in zip(chosen["article_id"].to_pylist(), dates, chosen["story_id"].to_pylist(), named)]
     stored = pc.is_valid(table["terms"]).to_numpy(zero_copy_only=False)
     found = table.filter(stored)
     members = Members.from_strings([d for d, ok in zip(docs, stored) if ok], found["terms"].combine_chunks(),
