@@ -180,15 +180,17 @@ def story_members(conn: duckdb.DuckDBPyConnection, start: datetime, end: datetim
     grouped = names.group_by("article_id").aggregate([("name", "distinct")])
     at = pc.index_in(chosen["article_id"], value_set=grouped["article_id"])
     named = grouped["name_distinct"].take(at).to_pylist()  # null where a member names no entity
-    table = counted.take(pc.index_in(chosen["article_id"], value_set=counted["article_id"]))  # chosen's order, null rows where none
     # dates through integers: pyarrow's own conversion of zoned timestamps is ~7x slower
     dates = [_EPOCH + timedelta(microseconds=us) for us in pc.cast(chosen["ts"], pa.int64()).to_numpy(zero_copy_only=False).tolist()]
     docs = [StoryDoc(article_id=aid, text="", published_at=ts, story_id=story, entity_names=frozenset(names or ()))
             for aid, ts, story, names in zip(chosen["article_id"].to_pylist(), dates, chosen["story_id"].to_pylist(), named)]
-    stored = pc.is_valid(table["terms"]).to_numpy(zero_copy_only=False)
-    found = table.filter(stored)
+    row = pc.index_in(chosen["article_id"], value_set=counted["article_id"])  # each member's counts, null where none
+    stored = pc.is_valid(row).to_numpy(zero_copy_only=False)
+    found = counted.take(row.drop_null())  # one copy, in the members' order
+    del counted
     members = Members.from_strings([d for d, ok in zip(docs, stored) if ok], found["terms"].combine_chunks(),
                                    found["counts"].combine_chunks())
+    del found
     missing = np.flatnonzero(~stored)
     if not missing.size:
         return members
