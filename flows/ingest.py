@@ -392,8 +392,12 @@ def dedup_and_cluster(target: wdb.Warehouse, articles: list[Article], now: datet
         placed.extend(i for i in run if articles[i].duplicate_of is None)
 
     assign(runs[0], stories.Members.of([]), vectors)
-    for run in runs[1:]:  # one at a time: one run's members are held at once
+    # One run at a time, each on a brief connection of its own: one run's members are held at once,
+    # and DuckDB's cache of what a run read goes with its connection. Once the file is found locked,
+    # the remaining runs go without history (each read would wait LOCK_TIMEOUT again).
+    for run in runs[1:]:
         stored = None if locked else read_or(target, "story members", lambda conn: store.story_members(conn, *reach(run)), None)
+        locked = stored is None
         assign(run, stored if stored is not None else stories.Members.of([]))
     for article in articles:
         article.story_id = assigned[article.article_id]

@@ -1,6 +1,7 @@
 """Warehouse: migrations once, idempotent bulk loads, bounded waits on another process's lock."""
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
@@ -396,7 +397,30 @@ def test_the_story_window_and_threshold_come_from_the_policy(tmp_path) -> None:
 
 
 def test_a_batch_with_dates_years_apart_reads_a_crowded_history_run_by_run(db, monkeypatch) -> None:
-    archive_batch_reads_run_by_run(str(db), monkeypatch)
+    import flows.ingest as ingest
+
+    placed, expected = archive_batch_reads_run_by_run(str(db), monkeypatch)
+    # Another process takes the file for writing after the second run's read: the third run's read
+    # waits out the lock timeout and goes without history, and so does the fourth, without waiting.
+    monkeypatch.setattr(ingest, "LOCK_TIMEOUT", 0.2)
+    monkeypatch.setattr(ingest, "get_run_logger", lambda: logging.getLogger("newsflow.test"))  # no flow run here
+    real_read_or, tried, holder = ingest.read_or, [], []
+
+    def read_or(target, what, query, default):
+        tried.append(what)
+        result = real_read_or(target, what, query, default)
+        if what == "story members" and not holder:
+            holder.append(subprocess.Popen([sys.executable, "-c", HOLD, str(db), "60"], stdout=subprocess.PIPE, text=True))
+            assert holder[0].stdout.readline().strip() == "held"
+        return result
+
+    monkeypatch.setattr(ingest, "read_or", read_or)
+    try:
+        assert placed() == expected  # the copies' stories were read with the first run's; "next run" is placed before the lock
+    finally:
+        holder[0].kill()
+        holder[0].wait()
+    assert tried == ["dedup history", "story members", "story members"]
 
 
 def archive_batch_reads_run_by_run(location: str, monkeypatch) -> None:
@@ -466,6 +490,7 @@ def archive_batch_reads_run_by_run(location: str, monkeypatch) -> None:
                              (june_2021 + timedelta(days=2, hours=1), june_2021 + timedelta(days=8, hours=1)),
                              (february_2024 - timedelta(days=2), february_2024 + timedelta(days=4)),
                              (now - timedelta(days=4), now + timedelta(days=2))]
+    return placed, expected
 
 
 def test_new_entries_are_batched_in_published_order_undated_ones_last() -> None:
